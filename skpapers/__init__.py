@@ -1,0 +1,11 @@
+"""skpapers: seven recent research methods as scikit-learn estimators.
+
+Every public estimator is importable from here and from its scikit-learn-style
+sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
+"""
+
+from .utils import all_estimators
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["all_estimators"]

@@ -1,0 +1,119 @@
+"""Running experiments and writing their report (Markdown, JSON, PNG figures)."""
+
+import json
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+
+def _tracker(desc):
+    """A ``track(iterable, total=None)`` that shows a progress bar when it can."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        tqdm = None
+
+    def track(iterable, total=None):
+        if tqdm is None:
+            return iterable
+        return tqdm(iterable, total=total, desc=desc, leave=False)
+
+    return track
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _markdown_table(rows):
+    if not rows:
+        return "_(no table)_\n"
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for row in rows:
+        cells = [
+            f"{row.get(k):.4g}" if isinstance(row.get(k), float) else str(row.get(k))
+            for k in keys
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(supports_claim):
+    return {True: "supported", False: "NOT supported", None: "undecided"}[
+        supports_claim
+    ]
+
+
+def run_experiments(experiments, *, quick=True, out="skpapers-report", random_state=0):
+    """Run ``experiments``, write the report into ``out``, return the records.
+
+    A failing experiment is recorded (with its traceback) and the others still run.
+
+    Returns
+    -------
+    records : list of dict
+        One per experiment, with ``status`` ``"ok"`` or ``"failed"``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    for index, exp in enumerate(experiments, start=1):
+        print(f"[{index}/{len(experiments)}] {exp.name}: {exp.paper}", flush=True)
+        start = time.perf_counter()
+        record = {"name": exp.name, "paper": exp.paper, "claim": exp.claim}
+        try:
+            result = exp.run(
+                quick=quick, track=_tracker(exp.name), random_state=random_state
+            )
+        except Exception:  # one failure must not stop the others
+            record.update(status="failed", error=traceback.format_exc())
+        else:
+            record.update(
+                status="ok",
+                summary=result.summary,
+                supports_claim=result.supports_claim,
+                table=result.table,
+                metrics=result.metrics,
+            )
+            if result.figure is not None:
+                figure_path = out / f"{exp.name}.png"
+                result.figure.savefig(figure_path, dpi=110, bbox_inches="tight")
+                record["figure"] = figure_path.name
+        record["seconds"] = round(time.perf_counter() - start, 2)
+        print(f"    {record['status']} in {record['seconds']} s", flush=True)
+        records.append(record)
+
+    (out / "results.json").write_text(json.dumps(_jsonable(records), indent=2))
+    (out / "report.md").write_text(_report_markdown(records, quick))
+    return records
+
+
+def _report_markdown(records, quick):
+    size = "quick" if quick else "full"
+    parts = [f"# skpapers reproduction report ({size} size)\n"]
+    parts.append("| experiment | status | claim | seconds |\n|---|---|---|---|")
+    for r in records:
+        verdict = _verdict(r.get("supports_claim")) if r["status"] == "ok" else "-"
+        parts.append(f"| {r['name']} | {r['status']} | {verdict} | {r['seconds']} |")
+    for r in records:
+        parts.append(f"\n## {r['name']}: {r['paper']}\n")
+        parts.append(f"**Claim.** {r['claim']}\n")
+        if r["status"] == "failed":
+            parts.append(f"**Failed.**\n\n```\n{r['error']}```\n")
+            continue
+        parts.append(f"**Result ({_verdict(r['supports_claim'])}).** {r['summary']}\n")
+        parts.append(_markdown_table(r["table"]))
+        if "figure" in r:
+            parts.append(f"![{r['name']}]({r['figure']})\n")
+    return "\n".join(parts) + "\n"

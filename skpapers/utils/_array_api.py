@@ -1,0 +1,83 @@
+"""Array-namespace helpers following scikit-learn's ``array_api_dispatch`` convention.
+
+With ``sklearn.set_config(array_api_dispatch=True)`` an estimator computes in the
+namespace of its input (CuPy, torch, ``array_api_strict`` ...) and keeps its fitted
+arrays there. With dispatch off (the default) everything is NumPy, and the numba
+kernels may be used. ``array_api_compat`` is only imported when dispatch is on.
+"""
+
+import numpy as np
+from sklearn import get_config
+
+
+def get_namespace(*arrays):
+    """Return the array namespace of ``arrays`` and whether dispatch is on.
+
+    Parameters
+    ----------
+    *arrays : array-like
+        Arrays (``None`` entries are ignored).
+
+    Returns
+    -------
+    xp : module
+        The array-API compatible namespace: the inputs' own when
+        ``array_api_dispatch`` is enabled, NumPy otherwise.
+    is_array_api : bool
+        True when dispatch is enabled and ``xp`` may be something other than NumPy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.utils import get_namespace
+    >>> xp, is_array_api = get_namespace(np.ones(3))
+    >>> xp.__name__, is_array_api
+    ('numpy', False)
+    """
+    if not get_config()["array_api_dispatch"]:
+        return np, False
+    from array_api_compat import array_namespace
+
+    arrays = [a for a in arrays if a is not None]
+    if not arrays:
+        return np, True
+    return array_namespace(*arrays), True
+
+
+def is_numpy_namespace(xp):
+    """Whether ``xp`` is NumPy (plain or wrapped), so the numba kernels apply."""
+    return xp.__name__ in {"numpy", "array_api_compat.numpy"}
+
+
+def device(x):
+    """Device of array ``x`` (``"cpu"`` for NumPy arrays)."""
+    if isinstance(x, np.ndarray):
+        return "cpu"
+    from array_api_compat import device as _device
+
+    return _device(x)
+
+
+def to_numpy(x):
+    """Copy an array of any namespace (CuPy, torch, ...) into a NumPy array.
+
+    Examples
+    --------
+    >>> from skpapers.utils import to_numpy
+    >>> to_numpy([1.0, 2.0])
+    array([1., 2.])
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "get"):  # CuPy
+        return x.get()
+    if hasattr(x, "detach"):  # torch
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def float_dtype(xp, x):
+    """Floating dtype to compute in for ``x``: float32 stays float32, else float64."""
+    if x.dtype == xp.float32:
+        return xp.float32
+    return xp.float64

@@ -1,0 +1,92 @@
+"""Validation helpers shared by the estimators."""
+
+import copy
+import functools
+
+import numpy as np
+
+
+def keep_state_on_error(method):
+    """Decorate a fitting method so that a failing call leaves ``self`` untouched.
+
+    The estimator's ``__dict__`` is deep-copied before the call and restored if the
+    call raises, so a ``partial_fit`` that fails half-way (bad batch, numerical
+    breakdown) never leaves fitted attributes half-updated.
+
+    Examples
+    --------
+    >>> from skpapers.utils import keep_state_on_error
+    >>> class Counter:
+    ...     n = 0
+    ...     @keep_state_on_error
+    ...     def add(self, k):
+    ...         self.n += 1
+    ...         if k < 0:
+    ...             raise ValueError("k must be non-negative")
+    >>> c = Counter()
+    >>> c.add(1)
+    >>> try:
+    ...     c.add(-1)
+    ... except ValueError:
+    ...     pass
+    >>> c.n
+    1
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
+
+
+def check_partial_fit_classes(classes_seen, classes, y):
+    """Resolve the class labels of an incremental classifier.
+
+    Follows scikit-learn's first-call rule: the first ``partial_fit`` must be given
+    every class in ``classes``; later calls may repeat the same ``classes`` or omit
+    them, and ``y`` may only hold known classes.
+
+    Parameters
+    ----------
+    classes_seen : ndarray or None
+        The fitted ``classes_``, or None before the first call.
+    classes : array-like or None
+        The ``classes`` argument of this call.
+    y : ndarray
+        The labels of this batch.
+
+    Returns
+    -------
+    classes_ : ndarray
+        The sorted unique classes to use from now on.
+    """
+    if classes_seen is None:
+        if classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: give "
+                "every class label that the stream will contain."
+            )
+        classes_ = np.unique(np.asarray(classes))
+    else:
+        classes_ = classes_seen
+        if classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} is not the same as on the first "
+                f"call to partial_fit ({classes_!r})."
+            )
+    unseen = np.setdiff1d(np.unique(y), classes_)
+    if unseen.size:
+        raise ValueError(
+            f"y contains labels {unseen!r} that are not in classes {classes_!r}; "
+            "pass every class label on the first call to partial_fit."
+        )
+    return classes_
