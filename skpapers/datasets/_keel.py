@@ -81,7 +81,7 @@ def load_keel(name, *, kind="balanced"):
     --------
     >>> from skpapers.datasets import load_keel
     >>> iris = load_keel("iris")
-    >>> iris.data.shape, list(iris.target_names)
+    >>> iris.data.shape, iris.target_names.tolist()
     ((150, 4), ['Iris-setosa', 'Iris-versicolor', 'Iris-virginica'])
     """
     names = list_keel(kind)
