@@ -1,3 +1,3 @@
-"""Linear models: Kronecker-structured SBL, sketched regression, DPP weighted least squares."""
+"""Linear models: Kronecker SBL, sketched regression, DPP weighted least squares."""
 
 __all__ = []
