@@ -80,13 +80,14 @@ def check_partial_fit_classes(classes_seen, classes, y):
             np.unique(np.asarray(classes)), classes_
         ):
             raise ValueError(
-                f"classes={np.unique(classes)!r} is not the same as on the first "
-                f"call to partial_fit ({classes_!r})."
+                f"classes={np.unique(classes).tolist()} is not the same as on the "
+                f"first call to partial_fit ({classes_.tolist()})."
             )
     unseen = np.setdiff1d(np.unique(y), classes_)
     if unseen.size:
         raise ValueError(
-            f"y contains labels {unseen!r} that are not in classes {classes_!r}; "
+            f"y contains labels {unseen.tolist()} that are not in classes "
+            f"{classes_.tolist()}; "
             "pass every class label on the first call to partial_fit."
         )
     return classes_

@@ -1,0 +1,88 @@
+"""``python -m skpapers``: listing and reproducing registered experiments."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from skpapers.__main__ import main
+from skpapers.experiments import ExperimentResult, register_experiment
+from skpapers.experiments._registry import _REGISTRY
+
+
+@pytest.fixture
+def toy_experiments():
+    """Register a working and a failing experiment for the duration of a test."""
+
+    @register_experiment("toy_ok", paper="A toy paper", claim="Sums add up.")
+    def run_ok(*, quick, track, random_state):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rows = [{"k": k, "sum": float(k * (k + 1) // 2)} for k in track(range(1, 4))]
+        fig, ax = plt.subplots()
+        ax.plot([r["k"] for r in rows], [r["sum"] for r in rows])
+        return ExperimentResult(
+            summary=f"quick={quick}, seed={random_state}",
+            table=rows,
+            supports_claim=True,
+            figure=fig,
+            metrics={"largest": rows[-1]["sum"]},
+        )
+
+    @register_experiment("toy_fail", paper="A broken paper", claim="It runs.")
+    def run_fail(*, quick, track, random_state):
+        raise RuntimeError("deliberate failure")
+
+    yield
+    del _REGISTRY["toy_ok"], _REGISTRY["toy_fail"]
+
+
+def test_list_shows_registered(toy_experiments, capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "toy_ok" in out and "A toy paper" in out
+
+
+def test_reproduce_writes_report(toy_experiments, tmp_path):
+    assert main(["reproduce", "toy_ok", "--out", str(tmp_path), "--full"]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results[0]["status"] == "ok"
+    assert results[0]["metrics"] == {"largest": 6.0}
+    assert results[0]["summary"] == "quick=False, seed=0"
+    assert (tmp_path / "toy_ok.png").stat().st_size > 1000
+    report = (tmp_path / "report.md").read_text()
+    assert "Sums add up." in report and "supported" in report
+    assert "![toy_ok](toy_ok.png)" in report
+
+
+def test_failure_is_reported_and_others_still_run(toy_experiments, tmp_path):
+    code = main(["reproduce", "toy_fail", "toy_ok", "--out", str(tmp_path)])
+    assert code == 1
+    results = {
+        r["name"]: r for r in json.loads((tmp_path / "results.json").read_text())
+    }
+    assert results["toy_fail"]["status"] == "failed"
+    assert "deliberate failure" in results["toy_fail"]["error"]
+    assert results["toy_ok"]["status"] == "ok"
+    assert "deliberate failure" in (tmp_path / "report.md").read_text()
+
+
+def test_unknown_experiment_is_an_error(capsys):
+    assert main(["reproduce", "no_such_experiment"]) == 2
+    assert "no_such_experiment" in capsys.readouterr().err
+
+
+def test_registering_a_name_twice_is_an_error(toy_experiments):
+    with pytest.raises(ValueError, match="already registered"):
+        register_experiment("toy_ok", paper="x", claim="y")(lambda **kw: None)
+
+
+def test_module_entry_point_lists():
+    result = subprocess.run(
+        [sys.executable, "-m", "skpapers", "list"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

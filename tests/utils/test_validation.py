@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from skpapers.utils import check_partial_fit_classes, keep_state_on_error
+
+
+class Model:
+    def __init__(self):
+        self.weights_ = np.zeros(3)
+        self.n_seen_ = 0
+
+    @keep_state_on_error
+    def update(self, batch):
+        self.n_seen_ += len(batch)
+        self.weights_ += 1.0  # in place: a shallow copy would not restore it
+        if np.isnan(batch).any():
+            raise ValueError("batch contains NaN")
+        self.extra_ = True
+
+
+def test_state_restored_after_failure_including_in_place_changes():
+    model = Model()
+    model.update(np.ones(2))
+    with pytest.raises(ValueError, match="NaN"):
+        model.update(np.array([np.nan]))
+    assert model.n_seen_ == 2
+    np.testing.assert_array_equal(model.weights_, np.ones(3))
+
+
+def test_state_restored_removes_new_attributes():
+    model = Model()
+    with pytest.raises(ValueError):
+        model.update(np.array([np.nan]))
+    assert not hasattr(model, "extra_")
+
+
+def test_first_call_needs_classes():
+    with pytest.raises(ValueError, match="first call"):
+        check_partial_fit_classes(None, None, np.array([0, 1]))
+    classes_ = check_partial_fit_classes(None, [2, 0, 1], np.array([0, 1]))
+    np.testing.assert_array_equal(classes_, [0, 1, 2])
+
+
+def test_later_calls_check_classes_and_labels():
+    seen = np.array([0, 1, 2])
+    np.testing.assert_array_equal(check_partial_fit_classes(seen, None, [1]), seen)
+    with pytest.raises(ValueError, match="not the same"):
+        check_partial_fit_classes(seen, [0, 1], np.array([1]))
+    with pytest.raises(ValueError, match=r"labels \[3\]"):
+        check_partial_fit_classes(seen, None, np.array([1, 3]))
