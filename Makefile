@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	$(BIN)/python -m skpapers reproduce --quick
 
+# One BLAS thread per pytest worker: the tests' many tiny fits slow down badly
+# when two workers each start a pool of BLAS threads on two cores.
 test: $(STAMP)
-	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest -n 2 --durations=15
+	SCIPY_ARRAY_API=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -n 2 --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check skpapers tests benchmarks

@@ -1,5 +1,10 @@
 """Data: the synthetic generators of the papers, and real data shipped by packages."""
 
 from ._keel import list_keel, load_keel
+from ._nb_lr import make_nb_lr_simulation
 
-__all__ = ["list_keel", "load_keel"]
+__all__ = [
+    "list_keel",
+    "load_keel",
+    "make_nb_lr_simulation",
+]

@@ -42,6 +42,9 @@ def test_to_numpy_and_device_across_namespaces():
         np.arange(3.0),
         array_api_strict.asarray([0.0, 1.0, 2.0]),
         torch.arange(3.0, requires_grad=True),
+        array_api_strict.asarray(
+            [0.0, 1.0, 2.0], device=array_api_strict.Device("device1")
+        ),
     ):
         out = to_numpy(x)
         assert isinstance(out, np.ndarray)
