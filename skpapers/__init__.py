@@ -4,18 +4,24 @@ Every public estimator is importable from here and from its scikit-learn-style
 sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 """
 
+from .linear_model import DPPWeightedLeastSquares
 from .model_selection import (
     GenerativeDiscriminativeClassifier,
     compare_generative_discriminative,
 )
 from .naive_bayes import PooledGaussianNB
+from .sampling import ContinuousSampler, PolynomialBasis, PoolSampler
 from .utils import all_estimators
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
-    "GenerativeDiscriminativeClassifier",
-    "PooledGaussianNB",
     "all_estimators",
     "compare_generative_discriminative",
+    "ContinuousSampler",
+    "DPPWeightedLeastSquares",
+    "GenerativeDiscriminativeClassifier",
+    "PolynomialBasis",
+    "PooledGaussianNB",
+    "PoolSampler",
 ]

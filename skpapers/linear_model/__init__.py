@@ -1,3 +1,7 @@
 """Linear models: Kronecker SBL, sketched regression, DPP weighted least squares."""
 
-__all__ = []
+from ._dpp_wls import DPPWeightedLeastSquares
+
+__all__ = [
+    "DPPWeightedLeastSquares",
+]

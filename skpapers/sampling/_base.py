@@ -1,0 +1,203 @@
+"""Sampling strategies built from two primitives: a projection DPP and i.i.d. draws.
+
+Every strategy is written once here, for a finite pool (samples are row indices)
+and a continuous domain (samples are points) alike; the subclasses in
+``_finite.py`` and ``_continuous.py`` supply the primitives. Derivations are in
+``_finite.py``.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+STRATEGIES = ("dpp", "repeated_dpp", "volume", "iid_optimal", "uniform")
+
+
+def _check_count(n, name="n"):
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}.")
+    return int(n)
+
+
+def gram_deviation(gram):
+    """Spectral norm ||G - I||_2 of a symmetric matrix G minus the identity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.sampling import gram_deviation
+    >>> float(gram_deviation(np.diag([0.5, 1.2])))
+    0.5
+    """
+    gram = np.asarray(gram, dtype=np.float64)
+    eigenvalues = np.linalg.eigvalsh(gram - np.eye(gram.shape[0]))
+    return float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
+
+
+class _BaseSampler:
+    """Strategies on top of ``_projection_dpp(rng)``, ``_optimal(n, rng)``,
+    ``_uniform(n, rng)``, ``features(sample)`` and ``christoffel(sample)``."""
+
+    n_basis: int
+
+    def weights(self, sample):
+        """Optimal weights w(x) = m / k_m(x) at the points of ``sample``."""
+        return self.n_basis / self.christoffel(sample)
+
+    def gram(self, sample, weights=None):
+        """Empirical Gram matrix G = (1/n) sum_i w_i phi(x_i) phi(x_i)^T.
+
+        ``weights`` defaults to the optimal weights m / k_m. With orthonormal
+        features, G = I means the weighted empirical norm is the L^2(mu) norm on V_m.
+        """
+        features = self.features(sample)
+        if weights is None:
+            weights = self.weights(sample)
+        return (features * weights[:, None]).T @ features / features.shape[0]
+
+    def projection_dpp(self, random_state=None):
+        """m points from the projection DPP with kernel K(x, y) = phi(x)^T phi(y)."""
+        return self._projection_dpp(check_random_state(random_state))
+
+    def optimal_iid(self, n, random_state=None):
+        """``n`` i.i.d. points from the optimal density (k_m / m) dmu."""
+        return self._optimal(_check_count(n), check_random_state(random_state))
+
+    def uniform(self, n, random_state=None):
+        """``n`` i.i.d. points from mu itself (unweighted least squares)."""
+        return self._uniform(_check_count(n), check_random_state(random_state))
+
+    def volume_rescaled(self, n, random_state=None):
+        """``n >= m`` points from volume-rescaled sampling.
+
+        The density det(sum_i w(x_i) phi(x_i) phi(x_i)^T) prod_i rho(x_i) (up to
+        (n - m)! / n!) is m projection-DPP points and n - m i.i.d. points from rho,
+        in a uniformly random order.
+        """
+        n = _check_count(n)
+        if n < self.n_basis:
+            raise ValueError(
+                f"volume-rescaled sampling needs n >= m = {self.n_basis} points, "
+                f"got n={n}."
+            )
+        rng = check_random_state(random_state)
+        dpp = self._projection_dpp(rng)
+        sample = np.concatenate([dpp, self._optimal(n - self.n_basis, rng)])
+        return sample[rng.permutation(n)]
+
+    def repeated_dpp(
+        self,
+        n_repetitions=None,
+        *,
+        gram_tol=0.5,
+        max_repetitions=100,
+        random_state=None,
+    ):
+        """Independent projection-DPP samples, concatenated.
+
+        Parameters
+        ----------
+        n_repetitions : int or None, default=None
+            How many DPP samples to draw. None draws until the Gram matrix of all
+            the points drawn so far is stable, ||G - I||_2 <= ``gram_tol``.
+        gram_tol : float, default=0.5
+            Stability threshold delta when ``n_repetitions`` is None.
+        max_repetitions : int, default=100
+            Upper bound on the repetitions when ``n_repetitions`` is None; a
+            ``UserWarning`` says when it is reached before stability.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        sample : ndarray
+            ``l * m`` points, l the number of repetitions.
+        """
+        rng = check_random_state(random_state)
+        if n_repetitions is not None:
+            n_repetitions = _check_count(n_repetitions, "n_repetitions")
+            return np.concatenate(
+                [self._projection_dpp(rng) for _ in range(n_repetitions)]
+            )
+        max_repetitions = _check_count(max_repetitions, "max_repetitions")
+        blocks, gram_sum = [], 0.0
+        for repetition in range(1, max_repetitions + 1):
+            block = self._projection_dpp(rng)
+            blocks.append(block)
+            gram_sum = gram_sum + self.gram(block) * self.n_basis
+            if gram_deviation(gram_sum / (repetition * self.n_basis)) <= gram_tol:
+                break
+        else:
+            warnings.warn(
+                f"repeated DPP sampling reached max_repetitions={max_repetitions} "
+                f"before ||G - I||_2 <= gram_tol={gram_tol}; increase "
+                "max_repetitions or gram_tol.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return np.concatenate(blocks)
+
+    def sample(
+        self,
+        strategy="dpp",
+        n=None,
+        *,
+        gram_tol=0.5,
+        max_repetitions=100,
+        random_state=None,
+    ):
+        """Draw a sample by ``strategy`` and return it with its least-squares weights.
+
+        Parameters
+        ----------
+        strategy : {"dpp", "repeated_dpp", "volume", "iid_optimal", "uniform"}, \
+                default="dpp"
+            ``"dpp"``: the m points of one projection DPP; ``"repeated_dpp"``:
+            ceil(n / m) independent DPP samples, or as many as needed for
+            ||G - I||_2 <= ``gram_tol`` when ``n`` is None; ``"volume"``:
+            volume-rescaled sampling of n points; ``"iid_optimal"``: n i.i.d. points
+            from (k_m / m) dmu; ``"uniform"``: n i.i.d. points from mu.
+        n : int or None, default=None
+            Number of points; None means m (or the stability rule for
+            ``"repeated_dpp"``). ``"dpp"`` always draws m points.
+        gram_tol, max_repetitions : see :meth:`repeated_dpp`.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        sample : ndarray
+            Row indices into the pool, or points of the domain.
+        weights : ndarray of shape (len(sample),)
+            m / k_m(x_i) for the strategies drawing from the optimal density (the
+            DPP marginals are (k_m / m) dmu too), 1 for ``"uniform"``.
+        """
+        if strategy not in STRATEGIES:
+            raise ValueError(
+                f"strategy must be one of {list(STRATEGIES)}, got {strategy!r}."
+            )
+        m = self.n_basis
+        rng = check_random_state(random_state)
+        if strategy == "dpp":
+            if n is not None and n != m:
+                raise ValueError(
+                    f"a projection DPP has exactly m = {m} points, got n={n}; use "
+                    "'repeated_dpp' or 'volume' for more points."
+                )
+            sample = self._projection_dpp(rng)
+        elif strategy == "repeated_dpp":
+            repetitions = None if n is None else math.ceil(_check_count(n) / m)
+            sample = self.repeated_dpp(
+                repetitions,
+                gram_tol=gram_tol,
+                max_repetitions=max_repetitions,
+                random_state=rng,
+            )
+        elif strategy == "volume":
+            sample = self.volume_rescaled(m if n is None else n, rng)
+        elif strategy == "iid_optimal":
+            sample = self.optimal_iid(m if n is None else n, rng)
+        else:
+            sample = self.uniform(m if n is None else n, rng)
+            return sample, np.ones(len(sample))
+        return sample, self.weights(sample)

@@ -1,0 +1,266 @@
+"""Projection DPP, volume-rescaled and optimal i.i.d. sampling on a finite pool.
+
+Model (Nouy & Michel). A space V_m spanned by features phi_1..phi_m orthonormal in
+L^2(mu); k_m(x) = ||phi(x)||^2; weighted least squares on points x_1..x_n,
+
+    a_hat = argmin_a sum_i w(x_i) (y_i - phi(x_i)^T a)^2,   w = m / k_m.
+
+On a pool of N candidates mu is the empirical measure (1/N) sum_a delta_{x_a}.
+Given raw features F (N x p), a pivoted QR gives Q (N x m, Q^T Q = I, m = rank F)
+whose columns span those of F; phi(x_a) = sqrt(N) Q_a is orthonormal in L^2(mu),
+k_m(x_a) = N ||Q_a||^2 (N times the leverage score) and the optimal density
+rho = (k_m / m) dmu puts mass ||Q_a||^2 / m on candidate a.
+
+Projection DPP, chain rule. The kernel K(x, y) = phi(x)^T phi(y) (on the pool, the
+matrix Q Q^T) gives m points whose ordered joint density w.r.t. mu^m is
+det[K(x_i, x_j)] / m! = det(Phi^T Phi) / m!, Phi = [phi(x_1), ..., phi(x_m)].
+Base times height, det(Phi^T Phi) = prod_i ||(I - P_{i-1}) phi(x_i)||^2 with P_{i-1}
+the orthogonal projector onto span{phi(x_1), ..., phi(x_{i-1})}. Integrating out
+the later points leaves the conditionals
+
+    x_i | x_1..x_{i-1}  ~  ||(I - P_{i-1}) phi(x)||^2 / (m - i + 1) dmu,
+
+normalised because int phi^T (I - P) phi dmu = tr(I - P) = m - i + 1; x_1 ~ k_m / m.
+Two exact ways to draw each conditional:
+
+* incremental Gram-Schmidt ("gram_schmidt"): keep the residual norms
+  d_a = ||(I - P_{i-1}) Q_a||^2 of all N rows, draw a with probability d_a / sum d,
+  orthonormalise Q_a against the chosen directions into e_i and downdate
+  d_b -= (Q_b^T e_i)^2: O(N m) per point, O(N m^2) per sample;
+* rejection ("rejection", the default): since ||(I - P) phi||^2 <= k_m, propose x
+  from rho and accept with probability ||(I - P_{i-1}) phi(x)||^2 / k_m(x). Step i
+  accepts (m - i + 1) / m of its proposals on average, so a sample costs
+  m H_m ~ m log m proposals of O(m i) work each: O(m^3 log m), whatever N, once
+  the leverage scores are tabulated. The same loop samples a continuous domain.
+
+Volume-rescaled sampling of n >= m points has density proportional to
+det(sum_i w(x_i) phi(x_i) phi(x_i)^T) prod_i rho(x_i). Cauchy-Binet expands the
+determinant over the m-subsets S of positions, and w rho = 1 (w.r.t. mu), so the
+density is the uniform mixture over S of a projection DPP on the positions S and
+i.i.d. rho elsewhere: m DPP points and n - m optimal i.i.d. points in random order
+(normalising constant (n - m)! / n!).
+
+Repeated DPP: l independent DPP samples, n = l m. For one DPP,
+E sum_i w(x_i) phi(x_i) phi(x_i)^T = int w phi phi^T k_m dmu = m I, so the Gram
+matrix G = (1/n) sum_i w(x_i) phi(x_i) phi(x_i)^T has E G = I for every strategy;
+repetitions stop once ||G - I||_2 <= delta.
+"""
+
+import numpy as np
+from scipy.linalg import qr
+
+from ._base import _BaseSampler
+from ._kernels import RESIDUAL_FLOOR, chain_rule_gram_schmidt, chain_rule_rejection
+
+DPP_METHODS = ("rejection", "gram_schmidt")
+
+
+def orthonormal_pool_basis(features, rtol=None):
+    """Orthonormal basis Q of the column span of ``features`` (pivoted QR).
+
+    Parameters
+    ----------
+    features : array-like of shape (N, p)
+    rtol : float or None, default=None
+        Columns whose pivot is below ``rtol`` times the largest are dropped
+        (numerical rank); None uses ``max(N, p) * eps``.
+
+    Returns
+    -------
+    Q : ndarray of shape (N, m)
+        Orthonormal columns, m the numerical rank of ``features``.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
+        raise ValueError(
+            f"features must be a non-empty 2-D array, got shape {features.shape}."
+        )
+    if not np.all(np.isfinite(features)):
+        raise ValueError("features contain NaN or infinity.")
+    Q, R, _ = qr(features, mode="economic", pivoting=True)
+    pivots = np.abs(np.diag(R))
+    if rtol is None:
+        rtol = max(features.shape) * np.finfo(np.float64).eps
+    rank = int(np.sum(pivots > rtol * pivots[0])) if pivots[0] > 0 else 0
+    if rank == 0:
+        raise ValueError("features are all zero: the space V_m is empty.")
+    return Q[:, :rank]
+
+
+def draw_from_cdf(cdf, uniforms):
+    """Indices a with probability (cdf[a] - cdf[a-1]) / cdf[-1], by inversion."""
+    return np.minimum(
+        np.searchsorted(cdf, uniforms * cdf[-1], side="right"), cdf.shape[0] - 1
+    )
+
+
+def _expected_proposals(m, n_chosen):
+    """Expected remaining rejection proposals: sum_{i > n_chosen} m / (m - i + 1)."""
+    return m * np.sum(1.0 / np.arange(1, m - n_chosen + 1))
+
+
+def chain_rule_rejection_numpy(proposals, uniforms, directions, n_chosen):
+    """NumPy reference of ``_kernels.chain_rule_rejection``."""
+    m = proposals.shape[1]
+    accepted = []
+    for b, v in enumerate(proposals):
+        if n_chosen == m:
+            break
+        E = directions[:n_chosen]
+        norm2 = v @ v
+        residual2 = norm2 - np.sum((E @ v) ** 2)
+        if residual2 <= uniforms[b] * norm2 or residual2 <= RESIDUAL_FLOOR * norm2:
+            continue
+        r = v - E.T @ (E @ v)
+        r = r - E.T @ (E @ r)
+        directions[n_chosen] = r / np.linalg.norm(r)
+        accepted.append(b)
+        n_chosen += 1
+    return np.array(accepted, dtype=np.int64), n_chosen
+
+
+def chain_rule_gram_schmidt_numpy(Q, uniforms):
+    """NumPy reference of ``_kernels.chain_rule_gram_schmidt``."""
+    N, m = Q.shape
+    norm2 = np.einsum("ij,ij->i", Q, Q)
+    residual2 = norm2.copy()
+    directions = np.zeros((m, m))
+    chosen = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        cdf = np.cumsum(residual2)
+        pick = int(draw_from_cdf(cdf, uniforms[i]))
+        chosen[i] = pick
+        if i == m - 1:
+            break
+        E = directions[:i]
+        r = Q[pick] - E.T @ (E @ Q[pick])
+        r = r - E.T @ (E @ r)
+        directions[i] = r / np.linalg.norm(r)
+        residual2 = residual2 - (Q @ directions[i]) ** 2
+        residual2[(residual2 <= RESIDUAL_FLOOR * norm2) | (residual2 <= 0)] = 0.0
+        residual2[pick] = 0.0
+    return chosen
+
+
+def projection_dpp_rejection(proposal_features, m, rng, *, numba=True):
+    """Chain rule by rejection from the optimal density: drives the kernel.
+
+    Parameters
+    ----------
+    proposal_features : callable
+        ``proposal_features(n, rng) -> (proposals, features)``: ``n`` i.i.d.
+        proposals from (k_m / m) dmu and their orthonormal features (n x m).
+    m : int
+    rng : RandomState
+    numba : bool, default=True
+        Use the numba kernel (else the NumPy reference).
+
+    Returns
+    -------
+    sample : ndarray
+        The m accepted proposals, in chain-rule order.
+    """
+    kernel = chain_rule_rejection if numba else chain_rule_rejection_numpy
+    directions = np.zeros((m, m))
+    n_chosen, chosen = 0, []
+    while n_chosen < m:
+        batch = int(1.25 * _expected_proposals(m, n_chosen)) + 8
+        proposals, features = proposal_features(batch, rng)
+        uniforms = rng.random_sample(batch)
+        accepted, n_chosen = kernel(
+            np.ascontiguousarray(features), uniforms, directions, n_chosen
+        )
+        chosen.append(proposals[accepted])
+    return np.concatenate(chosen)
+
+
+class PoolSampler(_BaseSampler):
+    """Samplers for least squares on a finite pool of N candidate points.
+
+    The space V_m is the column span of ``features`` and mu the uniform measure on
+    the pool; the features are orthonormalised once (pivoted QR, O(N p^2)), after
+    which a projection-DPP sample costs O(m^3 log m) by rejection, independently
+    of N. Samples are row indices into the pool.
+
+    Parameters
+    ----------
+    features : array-like of shape (N, p)
+        Feature map evaluated at the candidates (e.g. a polynomial basis, or the
+        input columns with a constant).
+    method : {"rejection", "gram_schmidt"}, default="rejection"
+        Chain-rule algorithm for the projection DPP (both exact): rejection from
+        the leverage scores, O(m^3 log m) per sample, or incremental Gram-Schmidt
+        over the pool, O(N m^2) per sample.
+    rtol : float or None, default=None
+        Relative pivot threshold of the rank-revealing QR.
+
+    Attributes
+    ----------
+    n_basis : int
+        Dimension m of V_m (the numerical rank of ``features``).
+    n_candidates : int
+        Pool size N.
+    orthonormal_basis : ndarray of shape (N, m)
+        Q, with Q^T Q = I; the DPP kernel is Q Q^T.
+    leverage : ndarray of shape (N,)
+        ||Q_a||^2 = K(x_a, x_a): the DPP inclusion probabilities, summing to m.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.sampling import PoolSampler
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(500, 1))
+    >>> sampler = PoolSampler(np.hstack([X**0, X, X**2]))
+    >>> idx = sampler.projection_dpp(random_state=0)
+    >>> len(idx), len(set(idx.tolist()))
+    (3, 3)
+    >>> idx, w = sampler.sample("volume", n=10, random_state=0)
+    >>> idx.shape, w.shape
+    ((10,), (10,))
+    """
+
+    def __init__(self, features, *, method="rejection", rtol=None):
+        if method not in DPP_METHODS:
+            raise ValueError(
+                f"method must be one of {list(DPP_METHODS)}, got {method!r}."
+            )
+        self.method = method
+        self.orthonormal_basis = np.ascontiguousarray(
+            orthonormal_pool_basis(features, rtol)
+        )
+        self.n_candidates, self.n_basis = self.orthonormal_basis.shape
+        self.leverage = np.einsum(
+            "ij,ij->i", self.orthonormal_basis, self.orthonormal_basis
+        )
+        self._cdf = np.cumsum(self.leverage)
+
+    def _check_sample(self, sample):
+        sample = np.asarray(sample)
+        if sample.ndim != 1 or not np.issubdtype(sample.dtype, np.integer):
+            raise ValueError("a pool sample is a 1-D array of row indices.")
+        return sample
+
+    def features(self, sample):
+        """Orthonormal features phi(x_a) = sqrt(N) Q_a of the sampled rows."""
+        sample = self._check_sample(sample)
+        return np.sqrt(self.n_candidates) * self.orthonormal_basis[sample]
+
+    def christoffel(self, sample):
+        """k_m(x_a) = N ||Q_a||^2 at the sampled rows."""
+        return self.n_candidates * self.leverage[self._check_sample(sample)]
+
+    def _optimal(self, n, rng):
+        return draw_from_cdf(self._cdf, rng.random_sample(n))
+
+    def _uniform(self, n, rng):
+        return rng.randint(self.n_candidates, size=n)
+
+    def _proposals(self, n, rng):
+        rows = self._optimal(n, rng)
+        return rows, self.orthonormal_basis[rows]
+
+    def _projection_dpp(self, rng, numba=True):
+        if self.method == "gram_schmidt":
+            kernel = chain_rule_gram_schmidt if numba else chain_rule_gram_schmidt_numpy
+            return kernel(self.orthonormal_basis, rng.random_sample(self.n_basis))
+        return projection_dpp_rejection(self._proposals, self.n_basis, rng, numba=numba)
