@@ -4,6 +4,7 @@ Every public estimator is importable from here and from its scikit-learn-style
 sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 """
 
+from .ensemble import EnsLossClassifier
 from .linear_model import DPPWeightedLeastSquares
 from .model_selection import (
     GenerativeDiscriminativeClassifier,
@@ -20,6 +21,7 @@ __all__ = [
     "compare_generative_discriminative",
     "ContinuousSampler",
     "DPPWeightedLeastSquares",
+    "EnsLossClassifier",
     "GenerativeDiscriminativeClassifier",
     "PolynomialBasis",
     "PooledGaussianNB",

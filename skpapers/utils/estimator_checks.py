@@ -45,14 +45,23 @@ def _outputs(estimator, X):
 
 
 def _fitted_arrays(estimator):
-    """Fitted attributes (trailing underscore) that are arrays, by name."""
-    return {
-        key: np.asarray(value)
-        for key, value in vars(estimator).items()
-        if key.endswith("_")
-        and not key.startswith("_")
-        and isinstance(value, np.ndarray | np.generic | float | int)
-    }
+    """Fitted attributes (trailing underscore) that are arrays, by name.
+
+    Lists and tuples of arrays (e.g. per-layer weights) are flattened into
+    ``name[i]`` entries.
+    """
+    numeric = np.ndarray | np.generic | float | int
+    arrays = {}
+    for key, value in vars(estimator).items():
+        if not key.endswith("_") or key.startswith("_"):
+            continue
+        if isinstance(value, numeric):
+            arrays[key] = np.asarray(value)
+        elif isinstance(value, list | tuple) and all(
+            isinstance(v, numeric) for v in value
+        ):
+            arrays.update({f"{key}[{i}]": np.asarray(v) for i, v in enumerate(value)})
+    return arrays
 
 
 def _seeded(estimator, seed):

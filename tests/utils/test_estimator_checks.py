@@ -18,6 +18,7 @@ from .toy_estimators import (
     BrokenClassCheck,
     BrokenHalfUpdate,
     BrokenIgnoresSeed,
+    BrokenIgnoresSeedInList,
     BrokenMutatesInput,
     BrokenNaNScore,
     BrokenNoValidation,
@@ -83,6 +84,7 @@ def test_compliant_estimators_pass_sklearn_checks(estimator):
     [
         (BrokenNoValidation, check_bad_input_raises, "fit with NaN in X"),
         (BrokenIgnoresSeed, check_same_seed_same_result, "same random_state"),
+        (BrokenIgnoresSeedInList, check_same_seed_same_result, r"fitted layers_\[1\]"),
         (BrokenSeedUnused, check_different_seeds_differ, "seed is ignored"),
         (BrokenHalfUpdate, check_partial_fit_atomic, "changed the fitted state"),
         (BrokenPickle, check_pickle_roundtrip, "after pickling: predict differs"),

@@ -100,6 +100,15 @@ class BrokenIgnoresSeed(ToyRegressor):
         return self
 
 
+class BrokenIgnoresSeedInList(ToyRegressor):
+    """Keeps unseeded random weights in a list attribute (as per-layer weights)."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.layers_ = [self.coef_, np.random.default_rng().normal(size=2)]
+        return self
+
+
 class BrokenSeedUnused(ToyRegressor):
     """Claims a random_state but every seed gives the same result."""
 
