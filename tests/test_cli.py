@@ -57,6 +57,9 @@ def test_reproduce_writes_report(toy_experiments, tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "Sums add up." in report and "supported" in report
     assert "![toy_ok](toy_ok.png)" in report
+    page = (tmp_path / "report.html").read_text()
+    assert "data:image/png;base64," in page and "Sums add up." in page
+    assert "<td>toy_ok</td>" in page
 
 
 def test_failure_is_reported_and_others_still_run(toy_experiments, tmp_path):

@@ -1,6 +1,9 @@
 """Running experiments and writing their report (Markdown, JSON, PNG figures)."""
 
+import base64
+import html
 import json
+import os
 import time
 import traceback
 from pathlib import Path
@@ -67,6 +70,7 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files, never a screen
     records = []
     for index, exp in enumerate(experiments, start=1):
         print(f"[{index}/{len(experiments)}] {exp.name}: {exp.paper}", flush=True)
@@ -87,8 +91,11 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
                 metrics=result.metrics,
             )
             if result.figure is not None:
+                import matplotlib.pyplot as plt
+
                 figure_path = out / f"{exp.name}.png"
                 result.figure.savefig(figure_path, dpi=110, bbox_inches="tight")
+                plt.close(result.figure)
                 record["figure"] = figure_path.name
         record["seconds"] = round(time.perf_counter() - start, 2)
         print(f"    {record['status']} in {record['seconds']} s", flush=True)
@@ -96,6 +103,7 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
 
     (out / "results.json").write_text(json.dumps(_jsonable(records), indent=2))
     (out / "report.md").write_text(_report_markdown(records, quick))
+    (out / "report.html").write_text(_report_html(records, quick, out))
     return records
 
 
@@ -116,4 +124,68 @@ def _report_markdown(records, quick):
         parts.append(_markdown_table(r["table"]))
         if "figure" in r:
             parts.append(f"![{r['name']}]({r['figure']})\n")
+    return "\n".join(parts) + "\n"
+
+
+def _html_table(rows):
+    if not rows:
+        return "<p><em>(no table)</em></p>"
+    keys = list(rows[0])
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{v:.4g}</td>"
+            if isinstance(v, float)
+            else f"<td>{html.escape(str(v))}</td>"
+            for v in (row.get(k) for k in keys)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+    "padding:.2em .5em;text-align:right}img{max-width:100%}"
+    "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+)
+
+
+def _report_html(records, quick, out):
+    """The report as one self-contained HTML page (figures embedded as base64)."""
+    size = "quick" if quick else "full"
+    esc = html.escape
+    summary_rows = [
+        {
+            "experiment": r["name"],
+            "status": r["status"],
+            "claim": _verdict(r.get("supports_claim")) if r["status"] == "ok" else "-",
+            "seconds": r["seconds"],
+        }
+        for r in records
+    ]
+    parts = [
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>skpapers report</title><style>{_STYLE}</style></head><body>",
+        f"<h1>skpapers reproduction report ({size} size)</h1>",
+        _html_table(summary_rows),
+    ]
+    for r in records:
+        parts.append(f"<h2>{esc(r['name'])}: {esc(r['paper'])}</h2>")
+        parts.append(f"<p><strong>Claim.</strong> {esc(r['claim'])}</p>")
+        if r["status"] == "failed":
+            parts.append(f"<p><strong>Failed.</strong></p><pre>{esc(r['error'])}</pre>")
+            continue
+        verdict = _verdict(r["supports_claim"])
+        parts.append(f"<p><strong>Result ({verdict}).</strong> {esc(r['summary'])}</p>")
+        parts.append(_html_table(r["table"]))
+        if "figure" in r:
+            data = base64.b64encode((out / r["figure"]).read_bytes()).decode("ascii")
+            parts.append(
+                f"<img alt='{esc(r['name'])}' src='data:image/png;base64,{data}'>"
+            )
+    parts.append("</body></html>")
     return "\n".join(parts) + "\n"
