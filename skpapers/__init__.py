@@ -12,6 +12,7 @@ from .model_selection import (
 )
 from .naive_bayes import PooledGaussianNB
 from .sampling import ContinuousSampler, PolynomialBasis, PoolSampler
+from .unfolding import UnfoldedIHT, UnfoldedISTA
 from .utils import all_estimators
 
 __version__ = "0.1.0.dev0"
@@ -26,4 +27,6 @@ __all__ = [
     "PolynomialBasis",
     "PooledGaussianNB",
     "PoolSampler",
+    "UnfoldedIHT",
+    "UnfoldedISTA",
 ]

@@ -11,6 +11,11 @@ from sklearn.base import is_classifier, is_regressor
 CHECK_PARAMS: dict[str, dict] = {
     # Two sizes and one split: 4 inner fits per fit instead of 36.
     "GenerativeDiscriminativeClassifier": {"n_repeats": 1, "train_sizes": [0.5, 1.0]},
+    # Few layers and epochs keep each torch fit to a few hundred small steps;
+    # batches smaller than the checks' 60 rows make the minibatch order (the
+    # seeded randomness) matter.
+    "UnfoldedIHT": {"n_layers": 3, "max_epochs": 3, "batch_size": 16},
+    "UnfoldedISTA": {"n_layers": 3, "max_epochs": 3, "batch_size": 16},
 }
 
 # A small grid for the GridSearchCV check, by class name. Default: the first
