@@ -4,6 +4,7 @@ Every public estimator is importable from here and from its scikit-learn-style
 sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 """
 
+from .decomposition import OnlineOrthogonalDictionaryLearning
 from .ensemble import EnsLossClassifier
 from .linear_model import DPPWeightedLeastSquares
 from .model_selection import (
@@ -24,6 +25,7 @@ __all__ = [
     "DPPWeightedLeastSquares",
     "EnsLossClassifier",
     "GenerativeDiscriminativeClassifier",
+    "OnlineOrthogonalDictionaryLearning",
     "PolynomialBasis",
     "PooledGaussianNB",
     "PoolSampler",

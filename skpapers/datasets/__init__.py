@@ -2,11 +2,13 @@
 
 from ._keel import list_keel, load_keel
 from ._nb_lr import make_nb_lr_simulation
+from ._orthogonal import make_orthogonal_sparse
 from ._sparse_recovery import make_sparse_recovery
 
 __all__ = [
     "list_keel",
     "load_keel",
     "make_nb_lr_simulation",
+    "make_orthogonal_sparse",
     "make_sparse_recovery",
 ]
