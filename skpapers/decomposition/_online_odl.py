@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..utils import device, get_namespace
+from ..utils import check_same_namespace, device, get_namespace
 from ._odl_solvers import (
     online_frank_wolfe_step,
     polar_factor,
@@ -220,7 +220,7 @@ class OnlineOrthogonalDictionaryLearning(
         """
         first = not hasattr(self, "dictionary_iterate_")
         if not first:
-            self._check_namespace(X, "partial_fit")
+            check_same_namespace(X, self, attribute="components_", method="partial_fit")
         xp, _ = get_namespace(X)
         dtype = [xp.float64, xp.float32] if first else self.dictionary_iterate_.dtype
         X = validate_data(self, X, reset=first, dtype=dtype)
@@ -259,17 +259,9 @@ class OnlineOrthogonalDictionaryLearning(
         self.n_steps_ = n_steps
         self.n_samples_seen_ = n_samples_seen
 
-    def _check_namespace(self, X, method):
-        """Raise if ``X`` is not of the namespace and device of the fitted arrays."""
-        try:
-            from sklearn.utils._array_api import check_same_namespace
-        except ImportError:  # scikit-learn < 1.8 has no such check
-            return
-        check_same_namespace(X, self, attribute="components_", method=method)
-
     def _validate_transform_input(self, X, method):
         check_is_fitted(self)
-        self._check_namespace(X, method)
+        check_same_namespace(X, self, attribute="components_", method=method)
         return validate_data(self, X, reset=False, dtype=self.components_.dtype)
 
     def _encode(self, X):
@@ -303,7 +295,9 @@ class OnlineOrthogonalDictionaryLearning(
         X_original : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        self._check_namespace(X, "inverse_transform")
+        check_same_namespace(
+            X, self, attribute="components_", method="inverse_transform"
+        )
         X = check_array(X, dtype=self.components_.dtype)
         n_components = self.components_.shape[0]
         if X.shape[1] != n_components:

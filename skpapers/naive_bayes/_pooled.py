@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 
 from skpapers.utils import (
     check_partial_fit_classes,
+    check_same_namespace,
     device,
     float_dtype,
     get_namespace,
@@ -171,7 +172,7 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
     def _update(self, X, y, classes, sample_weight, reset):
         first_call = reset or not hasattr(self, "classes_")
         if not first_call:
-            self._check_namespace(X, "partial_fit")
+            check_same_namespace(X, self, attribute="theta_", method="partial_fit")
         X, y = validate_data(self, X, y, reset=first_call)
         xp, _ = get_namespace(X)
         y = to_numpy(y)
@@ -225,26 +226,9 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
             raise ValueError(f"priors must sum to 1, they sum to {priors.sum()}.")
         return xp.asarray(priors, dtype=counts.dtype, device=device(counts))
 
-    def _check_namespace(self, X, method):
-        """With array-API dispatch, ``X`` must live where the fit does."""
-        if not get_config()["array_api_dispatch"]:
-            return
-        try:
-            xp_X, _ = get_namespace(X)
-        except TypeError:  # not an array (list, DataFrame): validation converts it
-            return
-        xp_fit, _ = get_namespace(self.theta_)
-        if xp_X.__name__ != xp_fit.__name__ or device(X) != device(self.theta_):
-            raise ValueError(
-                f"Inputs passed to {type(self).__name__}.{method}() must use the "
-                f"same namespace and device as the fit: fitted in {xp_fit.__name__} "
-                f"on {device(self.theta_)}, got {xp_X.__name__} on {device(X)}. "
-                "Move X there first."
-            )
-
     def _validated(self, X, method):
         check_is_fitted(self)
-        self._check_namespace(X, method)
+        check_same_namespace(X, self, attribute="theta_", method=method)
         X = validate_data(self, X, reset=False)
         xp, _ = get_namespace(X)
         return xp.astype(X, float_dtype(xp, X), copy=False), xp

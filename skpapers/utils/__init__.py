@@ -1,11 +1,19 @@
 """Shared helpers: array namespaces, validation, estimator discovery."""
 
-from ._array_api import device, float_dtype, get_namespace, is_numpy_namespace, to_numpy
+from ._array_api import (
+    check_same_namespace,
+    device,
+    float_dtype,
+    get_namespace,
+    is_numpy_namespace,
+    to_numpy,
+)
 from ._discovery import all_estimators
 from ._validation import check_partial_fit_classes, keep_state_on_error
 
 __all__ = [
     "all_estimators",
+    "check_same_namespace",
     "check_partial_fit_classes",
     "device",
     "float_dtype",

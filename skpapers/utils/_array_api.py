@@ -86,3 +86,42 @@ def float_dtype(xp, x):
     if x.dtype == xp.float32:
         return xp.float32
     return xp.float64
+
+
+def check_same_namespace(X, estimator, *, attribute, method):
+    """Raise if ``X`` is not in the namespace and on the device of the fit.
+
+    With ``array_api_dispatch`` on, an estimator fitted on (say) CuPy arrays must be
+    given CuPy arrays on the same device; NumPy arrays and array-likes are
+    interchangeable with a NumPy fit. With dispatch off this does nothing.
+
+    Parameters
+    ----------
+    X : array-like
+        Input of ``method``.
+    estimator : estimator
+        The fitted estimator.
+    attribute : str
+        A fitted array attribute whose namespace and device are the fit's.
+    method : str
+        Name of the calling method, for the message.
+    """
+    if not get_config()["array_api_dispatch"]:
+        return
+    fitted = getattr(estimator, attribute)
+    xp_fit, _ = get_namespace(fitted)
+    try:
+        xp_X, _ = get_namespace(X)
+    except TypeError:  # a list or other array-like: only NumPy fits accept it
+        xp_X = np
+    if is_numpy_namespace(xp_fit) and is_numpy_namespace(xp_X):
+        return
+    if xp_X.__name__ == xp_fit.__name__ and device(X) == device(fitted):
+        return
+    where_fit = f"{xp_fit.__name__} on {device(fitted)}"
+    where_X = "NumPy" if is_numpy_namespace(xp_X) else f"{xp_X.__name__} on {device(X)}"
+    raise ValueError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the "
+        f"same namespace and the same device as those passed to fit(): fitted "
+        f"with {where_fit}, got {where_X}. Move X there first (or refit)."
+    )

@@ -56,3 +56,35 @@ def test_to_numpy_and_device_across_namespaces():
 def test_float_dtype_keeps_float32_else_float64():
     assert float_dtype(np, np.ones(1, dtype=np.float32)) == np.float32
     assert float_dtype(np, np.ones(1, dtype=np.int64)) == np.float64
+
+
+class _Fitted:
+    def __init__(self, coef):
+        self.coef_ = coef
+
+
+def test_check_same_namespace():
+    from skpapers.utils import check_same_namespace
+
+    strict_fit = _Fitted(array_api_strict.asarray([1.0]))
+    numpy_fit = _Fitted(np.ones(1))
+    with sklearn.config_context(array_api_dispatch=True):
+        check_same_namespace(
+            array_api_strict.asarray([[1.0]]), strict_fit, attribute="coef_", method="m"
+        )
+        check_same_namespace([[1.0]], numpy_fit, attribute="coef_", method="m")
+        with pytest.raises(
+            ValueError, match="same namespace.*fitted with array_api_strict.*got NumPy"
+        ):
+            check_same_namespace(
+                np.ones((1, 1)), strict_fit, attribute="coef_", method="m"
+            )
+        other_device = array_api_strict.asarray(
+            [[1.0]], device=array_api_strict.Device("device1")
+        )
+        with pytest.raises(ValueError, match="device"):
+            check_same_namespace(
+                other_device, strict_fit, attribute="coef_", method="m"
+            )
+    # without dispatch nothing is checked
+    check_same_namespace(np.ones((1, 1)), strict_fit, attribute="coef_", method="m")
