@@ -6,13 +6,18 @@ sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 
 from .decomposition import OnlineOrthogonalDictionaryLearning
 from .ensemble import EnsLossClassifier
-from .linear_model import DPPWeightedLeastSquares
+from .linear_model import (
+    DPPWeightedLeastSquares,
+    KroneckerSBL,
+    SketchedLinearRegression,
+)
 from .model_selection import (
     GenerativeDiscriminativeClassifier,
     compare_generative_discriminative,
 )
 from .naive_bayes import PooledGaussianNB
 from .sampling import ContinuousSampler, PolynomialBasis, PoolSampler
+from .sketching import SRHT, CountSketch, GaussianSketch, SparseSignSketch
 from .unfolding import UnfoldedIHT, UnfoldedISTA
 from .utils import all_estimators
 
@@ -22,13 +27,19 @@ __all__ = [
     "all_estimators",
     "compare_generative_discriminative",
     "ContinuousSampler",
+    "CountSketch",
     "DPPWeightedLeastSquares",
     "EnsLossClassifier",
+    "GaussianSketch",
     "GenerativeDiscriminativeClassifier",
+    "KroneckerSBL",
     "OnlineOrthogonalDictionaryLearning",
     "PolynomialBasis",
     "PooledGaussianNB",
     "PoolSampler",
+    "SketchedLinearRegression",
+    "SparseSignSketch",
+    "SRHT",
     "UnfoldedIHT",
     "UnfoldedISTA",
 ]
