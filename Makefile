@@ -28,8 +28,8 @@ test: $(STAMP)
 		$(BIN)/python -m pytest -n 2 --durations=15
 
 lint: $(STAMP)
-	$(BIN)/ruff check skpapers tests benchmarks
-	$(BIN)/ruff format --check skpapers tests benchmarks
+	$(BIN)/ruff check skpapers tests benchmarks docs/*.py docs/recipes
+	$(BIN)/ruff format --check skpapers tests benchmarks docs/*.py docs/recipes
 
 # The site, gallery pages included, without running the examples (CI does this);
 # docs-full also runs every example and renders its figures.

@@ -1,6 +1,6 @@
 """
 Fast tall least squares with an entrywise guarantee: SketchedLinearRegression
-==========================================================================
+=============================================================================
 
 For a tall least-squares problem (many more samples than features),
 :class:`~skpapers.SketchedLinearRegression` compresses the rows with a random

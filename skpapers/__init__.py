@@ -10,6 +10,7 @@ from .linear_model import (
     DPPWeightedLeastSquares,
     KroneckerSBL,
     SketchedLinearRegression,
+    fit_many,
 )
 from .model_selection import (
     GenerativeDiscriminativeClassifier,
@@ -30,6 +31,7 @@ __all__ = [
     "CountSketch",
     "DPPWeightedLeastSquares",
     "EnsLossClassifier",
+    "fit_many",
     "GaussianSketch",
     "GenerativeDiscriminativeClassifier",
     "KroneckerSBL",

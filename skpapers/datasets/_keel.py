@@ -31,7 +31,7 @@ def _keel_dir(kind):
 
 
 def list_keel(kind="balanced"):
-    """Names of the KEEL data sets available locally.
+    """List the names of the KEEL data sets available locally.
 
     Parameters
     ----------
@@ -41,6 +41,14 @@ def list_keel(kind="balanced"):
     Returns
     -------
     names : list of str
+        Sorted data set names, each accepted by :func:`load_keel`.
+
+    Examples
+    --------
+    >>> from skpapers.datasets import list_keel
+    >>> names = list_keel()
+    >>> "iris" in names, names == sorted(names)
+    (True, True)
     """
     return sorted(
         p.name.removesuffix(".dat")

@@ -94,7 +94,7 @@ class OnlineOrthogonalDictionaryLearning(
         Number of passes over the data in the last :meth:`fit`.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

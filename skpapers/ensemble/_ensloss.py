@@ -109,7 +109,7 @@ class EnsLossClassifier(ClassifierMixin, BaseEstimator):
         SGD steps taken since the last ``fit``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen in ``fit``, when ``X`` has string column names.
 
     See Also

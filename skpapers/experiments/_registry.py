@@ -30,6 +30,18 @@ class ExperimentResult:
         The headline figure.
     metrics : dict
         Headline numbers, saved in ``results.json``.
+
+    Examples
+    --------
+    >>> from skpapers.experiments import ExperimentResult
+    >>> result = ExperimentResult(
+    ...     summary="Ours: 0.01 NMSE, baseline: 0.10.",
+    ...     table=[{"method": "ours", "nmse": 0.01}, {"method": "base", "nmse": 0.1}],
+    ...     supports_claim=0.01 < 0.1,
+    ...     metrics={"nmse_ratio": 0.1},
+    ... )
+    >>> result.supports_claim, result.figure is None
+    (True, True)
     """
 
     summary: str
@@ -41,7 +53,32 @@ class ExperimentResult:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: a paper, its claim, and the function that tests it."""
+    """A registered experiment: a paper, its claim, and the function that tests it.
+
+    Made by :func:`register_experiment` and listed by :func:`get_experiments`.
+
+    Parameters
+    ----------
+    name : str
+        Short identifier used on the command line.
+    paper : str
+        The paper's title.
+    claim : str
+        The claim that the experiment tests, in one sentence.
+    run : callable
+        ``run(*, quick, track, random_state) -> ExperimentResult``.
+
+    Examples
+    --------
+    >>> from skpapers.experiments import Experiment, ExperimentResult
+    >>> def run(*, quick, track, random_state):
+    ...     total = sum(track(range(4)))
+    ...     return ExperimentResult(summary=f"sum {total}", supports_claim=total == 6)
+    >>> toy = Experiment(name="toy", paper="A toy paper", claim="0+1+2+3 = 6.", run=run)
+    >>> result = toy.run(quick=True, track=lambda it, total=None: it, random_state=0)
+    >>> result.summary, result.supports_claim
+    ('sum 6', True)
+    """
 
     name: str
     paper: str
@@ -65,11 +102,32 @@ def register_experiment(name, *, paper, claim):
     claim : str
         The paper's claim that the experiment tests, in one sentence.
 
+    Returns
+    -------
+    decorator : callable
+        Registers the function it decorates and returns it unchanged.
+
     Notes
     -----
     ``quick`` asks for a size that finishes in about a minute on two cores;
     ``track(iterable, total=None)`` wraps the main loop to show progress;
     ``random_state`` is an int seed.
+
+    Examples
+    --------
+    >>> from skpapers.experiments import (
+    ...     ExperimentResult, get_experiments, register_experiment)
+    >>> @register_experiment("doc_toy", paper="A toy paper", claim="0+1+2+3 = 6.")
+    ... def run(*, quick, track, random_state):
+    ...     total = sum(track(range(4)))
+    ...     return ExperimentResult(summary=f"sum {total}", supports_claim=total == 6)
+    >>> get_experiments(["doc_toy"])[0].claim
+    '0+1+2+3 = 6.'
+
+    The registry is global: remove the toy again.
+
+    >>> from skpapers.experiments._registry import _REGISTRY
+    >>> del _REGISTRY["doc_toy"]
     """
 
     def decorator(run):
@@ -90,7 +148,29 @@ def _import_experiment_modules():
 
 
 def get_experiments(names=None):
-    """Registered experiments, all of them (sorted by name) or those in ``names``."""
+    """Registered experiments, all of them (sorted by name) or those in ``names``.
+
+    Parameters
+    ----------
+    names : sequence of str or None, default=None
+        Names to return, in this order; None or empty: all of them.
+
+    Returns
+    -------
+    experiments : list of Experiment
+        The experiments found in the public modules of
+        :mod:`skpapers.experiments`.
+
+    Examples
+    --------
+    >>> from skpapers.experiments import get_experiments
+    >>> [exp.name for exp in get_experiments(["nb_vs_lr", "dpp_wls"])]
+    ['nb_vs_lr', 'dpp_wls']
+    >>> get_experiments(["no_such_paper"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: Unknown experiment(s) ['no_such_paper']; registered: ...
+    """
     _import_experiment_modules()
     if not names:
         return [_REGISTRY[name] for name in sorted(_REGISTRY)]

@@ -63,10 +63,40 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
 
     A failing experiment is recorded (with its traceback) and the others still run.
 
+    Parameters
+    ----------
+    experiments : sequence of Experiment
+        What to run, e.g. from :func:`get_experiments`.
+    quick : bool, default=True
+        Small sizes (minutes on two cores) rather than the papers' sizes.
+    out : str or path, default="skpapers-report"
+        Folder for ``report.md``, ``report.html``, ``results.json`` and one PNG
+        per experiment with a figure; created if needed.
+    random_state : int, default=0
+        Seed handed to every experiment.
+
     Returns
     -------
     records : list of dict
         One per experiment, with ``status`` ``"ok"`` or ``"failed"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skpapers.experiments import Experiment, ExperimentResult, run_experiments
+    >>> def run(*, quick, track, random_state):
+    ...     total = sum(track(range(4)))
+    ...     return ExperimentResult(summary=f"sum {total}", supports_claim=total == 6)
+    >>> toy = Experiment(name="toy", paper="A toy paper", claim="0+1+2+3 = 6.", run=run)
+    >>> with tempfile.TemporaryDirectory() as out:  # doctest: +ELLIPSIS
+    ...     records = run_experiments([toy], out=out)
+    ...     sorted(path.name for path in Path(out).iterdir())
+    [1/1] toy: A toy paper
+        ok in ... s
+    ['report.html', 'report.md', 'results.json']
+    >>> records[0]["status"], records[0]["supports_claim"]
+    ('ok', True)
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

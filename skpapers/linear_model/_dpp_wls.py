@@ -15,7 +15,8 @@ from ..sampling import (
     PoolSampler,
     gram_deviation,
 )
-from ..utils import keep_state_on_error
+from ..utils import check_same_namespace, device, keep_state_on_error
+from ..utils._array_api import dispatch_namespace, move_to_namespace, widest_float
 from ._wls_solvers import weighted_least_squares
 
 _DTYPES = [np.float64, np.float32]
@@ -41,6 +42,12 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     rows to label before any label exists; :meth:`fit_function` evaluates a
     function only at the selected points, of a pool or of the continuous domain of
     a polynomial basis.
+
+    Under ``sklearn.config_context(array_api_dispatch=True)`` a pool of CuPy or
+    torch arrays stays on its device: features, orthonormal basis, the
+    projection-DPP chain rule (incremental Gram-Schmidt, see
+    :class:`~skpapers.sampling.PoolSampler`), the weighted solve and every fitted
+    array (``sample_indices_`` included) live there.
 
     Parameters
     ----------
@@ -87,7 +94,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     sample_indices_ : ndarray of shape (n,) or None
         Rows of the pool that were used (None after a continuous
         :meth:`fit_function`).
-    sample_points_ : ndarray of shape (n, n_features_in_)
+    sample_points_ : ndarray of shape (n, `n_features_in_`)
         The points used.
     sample_weight_ : ndarray of shape (n,)
         Their least-squares weights w(x_i) (m / k_m, or 1 for ``"uniform"``).
@@ -96,7 +103,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         weighted empirical norm is within a factor 1/2..3/2 of the L^2(mu) norm on
         V_m (stability).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string column names.
 
     See Also
@@ -169,6 +176,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.array_api_support = True
         tags.target_tags.multi_output = True
         # By design the default fits m labels out of N (a DPP interpolates them),
         # so on scikit-learn's noisy make_regression check (n_informative=1,
@@ -194,6 +202,14 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         """Raw features of V_m at X: the polynomial basis, or the columns [1, X]."""
         if basis is not None:
             return basis.evaluate(X)
+        xp = dispatch_namespace(X)
+        if xp is not None:
+            where = device(X)
+            X = xp.astype(X, widest_float(xp, where))
+            if with_intercept:
+                ones = xp.ones((X.shape[0], 1), dtype=X.dtype, device=where)
+                return xp.concat((ones, X), axis=1)
+            return X
         X = np.asarray(X, dtype=np.float64)
         if with_intercept:
             return np.hstack([np.ones((X.shape[0], 1)), X])
@@ -251,7 +267,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             Row indices (a row may repeat for the i.i.d. strategies).
         """
         self._validate_params()
-        X = check_array(X, dtype=_DTYPES)
+        X = check_array(X, dtype=_dtypes(X))
         sampler, _ = self._pool_sampler(X, self._make_basis(X.shape[1]))
         indices, _ = self._draw(sampler, check_random_state(self.random_state))
         return indices
@@ -262,15 +278,24 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         coef = weighted_least_squares(features, y, weights)
         intercept = 0.0
         if basis is None and self.fit_intercept:
-            intercept, coef = coef[0], coef[1:]
+            intercept, coef = coef[0, ...], coef[1:, ...]
         self.basis_ = basis
         self.n_basis_ = sampler.n_basis
-        self.coef_ = np.asarray(coef.T, dtype=dtype)
-        self.intercept_ = (
-            np.asarray(intercept, dtype=dtype)
-            if np.ndim(intercept)
-            else float(intercept)
-        )
+        xp = dispatch_namespace(coef)
+        if xp is None:
+            self.coef_ = np.asarray(coef.T, dtype=dtype)
+            self.intercept_ = (
+                np.asarray(intercept, dtype=dtype)
+                if np.ndim(intercept)
+                else float(intercept)
+            )
+        else:
+            self.coef_ = xp.astype(coef.T if coef.ndim == 2 else coef, dtype)
+            self.intercept_ = (
+                xp.astype(intercept, dtype)
+                if getattr(intercept, "ndim", 0)
+                else float(intercept)
+            )
         self.sample_weight_ = weights
         self.gram_deviation_ = gram_deviation(sampler.gram(sample, weights))
 
@@ -291,16 +316,25 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         self : object
         """
         X, y = validate_data(
-            self, X, y, dtype=_DTYPES, y_numeric=True, multi_output=True
+            self, X, y, dtype=_dtypes(X), y_numeric=True, multi_output=True
         )
+        xp = dispatch_namespace(X)
+        if xp is not None:
+            y = move_to_namespace(y, xp, device(X))
         basis = self._make_basis(X.shape[1])
         sampler, features = self._pool_sampler(X, basis)
         indices, weights = self._draw(sampler, check_random_state(self.random_state))
         self._store(
-            basis, sampler, indices, weights, features[indices], y[indices], X.dtype
+            basis,
+            sampler,
+            indices,
+            weights,
+            _rows(features, indices),
+            _rows(y, indices),
+            X.dtype,
         )
         self.sample_indices_ = indices
-        self.sample_points_ = X[indices]
+        self.sample_points_ = _rows(X, indices)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -329,11 +363,11 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             raise ValueError(f"func must be callable, got {type(func).__name__}.")
         rng = check_random_state(self.random_state)
         if X is not None:
-            X = validate_data(self, X, dtype=_DTYPES)
+            X = validate_data(self, X, dtype=_dtypes(X))
             basis = self._make_basis(X.shape[1])
             sampler, features = self._pool_sampler(X, basis)
             indices, weights = self._draw(sampler, rng)
-            points, design = X[indices], features[indices]
+            points, design = _rows(X, indices), _rows(features, indices)
         else:
             if self.basis is None:
                 raise ValueError(
@@ -357,14 +391,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             self.n_features_in_ = int(n_features)
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
-        values = np.asarray(func(points), dtype=np.float64)
-        if values.ndim not in (1, 2) or values.shape[0] != len(points):
-            raise ValueError(
-                f"func returned an array of shape {values.shape} for {len(points)} "
-                "points; expected (n_points,) or (n_points, n_targets)."
-            )
-        if not np.all(np.isfinite(values)):
-            raise ValueError("func returned NaN or infinite values.")
+        values = _function_values(func, points)
         dtype = X.dtype if X is not None else np.float64
         self._store(
             basis,
@@ -391,6 +418,53 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_DTYPES)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
+        X = validate_data(self, X, reset=False, dtype=_dtypes(X))
         features = self._design(X, self.basis_, with_intercept=False)
-        return np.asarray(features @ self.coef_.T + self.intercept_, dtype=X.dtype)
+        xp = dispatch_namespace(X)
+        if xp is None:
+            return np.asarray(features @ self.coef_.T + self.intercept_, dtype=X.dtype)
+        coef = xp.astype(self.coef_, features.dtype)
+        intercept = self.intercept_
+        if coef.ndim == 2:
+            coef, intercept = coef.T, xp.astype(intercept, features.dtype)
+        return xp.astype(features @ coef + intercept, X.dtype)
+
+
+def _dtypes(X):
+    """The float dtypes to validate ``X`` to, in its own namespace."""
+    xp = dispatch_namespace(X)
+    return _DTYPES if xp is None else [xp.float64, xp.float32]
+
+
+def _rows(a, indices):
+    """``a[indices]`` along the first axis, for NumPy or any array namespace."""
+    xp = dispatch_namespace(a)
+    if xp is None:
+        return a[indices]
+    return xp.take(a, indices, axis=0)
+
+
+def _function_values(func, points):
+    """``func(points)`` checked: finite, one row per point, in ``points``' namespace."""
+    n_points = points.shape[0]
+    xp = dispatch_namespace(points)
+    if xp is None:
+        values = np.asarray(func(points), dtype=np.float64)
+        finite = np.all(np.isfinite(values)) if values.ndim in (1, 2) else True
+    else:
+        where = device(points)
+        values = func(points)
+        if not hasattr(values, "shape"):
+            values = np.asarray(values, dtype=np.float64)
+        values = move_to_namespace(values, xp, where)
+        values = xp.astype(values, widest_float(xp, where))
+        finite = bool(xp.all(xp.isfinite(values))) if values.ndim in (1, 2) else True
+    if values.ndim not in (1, 2) or values.shape[0] != n_points:
+        raise ValueError(
+            f"func returned an array of shape {tuple(values.shape)} for {n_points} "
+            "points; expected (n_points,) or (n_points, n_targets)."
+        )
+    if not finite:
+        raise ValueError("func returned NaN or infinite values.")
+    return values

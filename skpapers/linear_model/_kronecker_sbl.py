@@ -6,7 +6,6 @@ import math
 import warnings
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -19,8 +18,8 @@ from skpapers.utils import (
     get_namespace,
     is_numpy_namespace,
     keep_state_on_error,
-    to_numpy,
 )
+from skpapers.utils._array_api import move_to_namespace
 
 from ._sbl_solvers import (
     find_kronecker_factors,
@@ -105,7 +104,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         ``max g_i = 1`` for every factor but the last.
     noise_variance_ : float
         Estimated (or given) noise variance ``s2``.
-    scores_ : ndarray of shape (n_iter_,)
+    scores_ : ndarray of shape (`n_iter_`,)
         Log marginal likelihood ``log p(y)`` at the start of each iteration.
     n_iter_ : int
         Number of EM iterations run.
@@ -113,7 +112,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         The prior's factor shape used.
     n_features_in_ : int
         Number of atoms (features).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`, when ``X`` has string column
         names.
 
@@ -306,7 +305,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
     def _validate_dense(self, X, y):
         xp, _ = get_namespace(X)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], y_numeric=True)
-        y = xp.astype(_move(y, xp, device(X)), X.dtype)
+        y = xp.astype(move_to_namespace(y, xp, device(X)), X.dtype)
         return X, y, xp
 
     def _check_feature_shape(self, n_features, default=None):
@@ -352,22 +351,6 @@ def _blas_threads(xp, largest):
     return contextlib.nullcontext()
 
 
-def _move(a, xp, where):
-    """``a`` as an array of namespace ``xp`` on device ``where``."""
-    if not hasattr(a, "shape"):
-        return xp.asarray(np.asarray(a), device=where)
-    a_xp, is_array_api = get_namespace(a)
-    if not is_array_api:
-        return np.asarray(a)
-    if a_xp.__name__ == xp.__name__ and device(a) == where:
-        return a
-    try:
-        from sklearn.utils._array_api import move_to
-    except ImportError:  # older scikit-learn: go through the host
-        return xp.asarray(to_numpy(a), device=where)
-    return move_to(a, xp=xp, device=where)
-
-
 def _is_numeric(a, xp):
     return xp.isdtype(
         a.dtype, ("bool", "integral", "real floating", "complex floating")
@@ -379,7 +362,7 @@ def _check_array(a, xp, where, name):
     if hasattr(a, "dtype") and getattr(a.dtype, "kind", "f") in "OSUV":
         raise ValueError(f"{name} must be numeric, got dtype {a.dtype}.")
     try:
-        a = _move(a, xp, where)
+        a = move_to_namespace(a, xp, where)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array: {exc}") from exc
     if getattr(a.dtype, "kind", "f") in "OSUV" or not _is_numeric(a, xp):

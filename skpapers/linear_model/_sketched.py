@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
@@ -13,7 +14,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..sketching._operators import _dask_rows, _IdentitySketch, _is_dask
+from ..sketching._operators import (
+    _dask_rows,
+    _IdentitySketch,
+    _is_dask,
+)
+from ..utils import check_same_namespace, device
+from ..utils._array_api import dispatch_namespace, move_to_namespace, widest_float
 from ._sketched_solvers import (
     SKETCHES,
     linf_sketch_size,
@@ -42,7 +49,11 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
 
     ``fit`` accepts NumPy arrays, SciPy sparse matrices and ``dask.array`` (row
     chunks): a Dask input is sketched block by block and only the small sketched
-    problem is gathered.
+    problem is gathered. Under ``sklearn.config_context(array_api_dispatch=True)``
+    it also accepts CuPy or torch arrays (``"srht"`` and ``"gaussian"`` sketches):
+    the sketch (the same ``S`` as for NumPy input with the same ``random_state``)
+    and the solve then run in that namespace, on that device, and the fitted
+    arrays live there.
 
     Parameters
     ----------
@@ -79,7 +90,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        The coefficients.
+        The coefficients (in the namespace and on the device of ``X``).
     intercept_ : float or ndarray of shape (n_targets,)
         The intercept (0.0 when ``fit_intercept=False``).
     sketch_size_ : int
@@ -92,7 +103,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         (sketch-and-precondition), else None.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string feature
         names.
 
@@ -163,6 +174,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.array_api_support = True
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         return tags
@@ -194,8 +206,18 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        xp = dispatch_namespace(X)
         if _is_dask(X):
+            if get_config()["array_api_dispatch"]:
+                raise ValueError(
+                    "SketchedLinearRegression does not combine a dask.array with "
+                    "array_api_dispatch=True: fit Dask input with dispatch off "
+                    "(sklearn.config_context(array_api_dispatch=False)), or "
+                    "CuPy/torch arrays with it on."
+                )
             X, y, sample_weight = self._check_dask(X, y, sample_weight)
+        elif xp is not None:
+            return self._fit_array_api(X, y, sample_weight, xp)
         else:
             X, y = validate_data(
                 self,
@@ -215,11 +237,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         sqrt_weight = None if sample_weight is None else np.sqrt(sample_weight)
         single_target = y.ndim == 1
         Y = y[:, None] if single_target else y
-        m = self._resolve_sketch_size(n_samples, n_features + self.fit_intercept)
-        if m >= n_samples:
-            sketch = _IdentitySketch(n_samples)
-        else:
-            sketch = make_sketch(self.sketch, m, n_samples, self.random_state)
+        m, sketch = self._make_sketch(n_samples, n_features)
 
         if self.solver == "sketch_and_solve":
             coef, intercept = sketch_and_solve(
@@ -250,6 +268,68 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self.intercept_ = float(intercept[0]) if single_target else intercept
         self.sketch_size_ = m
         self.n_iter_ = n_iter
+        self.relative_residual_ = relative_residual
+        return self
+
+    def _make_sketch(self, n_samples, n_features):
+        """``(m, S)``: the sketch size and operator (the identity if ``m >= n``)."""
+        m = self._resolve_sketch_size(n_samples, n_features + self.fit_intercept)
+        if m >= n_samples:
+            return m, _IdentitySketch(n_samples)
+        return m, make_sketch(self.sketch, m, n_samples, self.random_state)
+
+    def _fit_array_api(self, X, y, sample_weight, xp):
+        """``fit`` for a CuPy / torch / ... ``X``: every array stays on its device."""
+        if self.sketch not in ("srht", "gaussian"):
+            raise ValueError(
+                f"sketch={self.sketch!r} has no array-API (CuPy, torch) path: the "
+                "sparse sketches build SciPy sparse matrices on the host. Use "
+                "sketch='srht' or 'gaussian', or NumPy input."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[xp.float64, xp.float32],
+            multi_output=True,
+            y_numeric=True,
+        )
+        where = device(X)
+        y = move_to_namespace(y, xp, where)
+        wide = widest_float(xp, where)
+        sqrt_weight = None
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=wide, ensure_non_negative=True
+            )
+            sqrt_weight = xp.sqrt(sample_weight)
+        single_target = y.ndim == 1
+        Y = xp.astype(xp.reshape(y, (-1, 1)) if single_target else y, wide)
+        n_samples, n_features = X.shape
+        m, sketch = self._make_sketch(n_samples, n_features)
+        if self.solver == "sketch_and_solve":
+            coef, intercept = sketch_and_solve(
+                X, Y, sketch, sqrt_weight=sqrt_weight, fit_intercept=self.fit_intercept
+            )
+            n_iter = np.ones(Y.shape[1], dtype=np.int64)
+            relative_residual = None
+        else:
+            coef, intercept, n_iter, relative_residual = sketch_and_precondition(
+                X,
+                Y,
+                sketch,
+                sqrt_weight=sqrt_weight,
+                fit_intercept=self.fit_intercept,
+                tol=self.tol,
+                max_iter=self.max_iter,
+            )
+            relative_residual = xp.asarray(relative_residual, dtype=wide, device=where)
+        coef = xp.astype(coef.T, X.dtype)
+        intercept = xp.astype(intercept, X.dtype)
+        self.coef_ = coef[0, :] if single_target else coef
+        self.intercept_ = float(intercept[0]) if single_target else intercept
+        self.sketch_size_ = m
+        self.n_iter_ = xp.asarray(n_iter, device=where)
         self.relative_residual_ = relative_residual
         return self
 
@@ -305,9 +385,19 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values.
+            Predicted values, in the namespace and on the device of ``X``.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
+        xp = dispatch_namespace(X)
+        if xp is not None:
+            X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
+            dtype = xp.result_type(X.dtype, self.coef_.dtype)
+            coef = xp.astype(self.coef_, dtype)
+            intercept = self.intercept_
+            if coef.ndim == 2:
+                coef, intercept = coef.T, xp.astype(intercept, dtype)
+            return xp.astype(X, dtype) @ coef + intercept
         if _is_dask(X):
             if X.ndim != 2 or X.shape[1] != self.n_features_in_:
                 raise ValueError(

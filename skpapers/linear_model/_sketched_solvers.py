@@ -54,6 +54,17 @@ Weights and intercept: with ``D = diag(sqrt(sample_weight))`` we solve
 ``min ||D ([X 1] [coef; intercept] - y)||``: the sketch is applied to ``D X``,
 ``D 1`` and ``D y`` without copying ``X`` (``D`` folds into the sketch's signs) and
 without centring it.
+
+Array-API path (CuPy, torch, ...)
+---------------------------------
+With ``array_api_dispatch=True`` and a non-NumPy ``X``, the sketch is applied in
+``X``'s namespace and on its device (the same ``S`` as on NumPy, see
+:mod:`skpapers.sketching`), and the small problem is solved there too, with the
+linear algebra of the array API standard: ``S A = Q R``, ``R = U Sigma V^T``, and
+the minimum-norm solution ``V Sigma_k^{-1} U_k^T Q^T S b`` over the singular values
+above ``max(m, d) eps sigma_1`` (the cut-off of LAPACK's ``gelsd``). Sketch-and-
+precondition takes ``N = V_k Sigma_k^{-1}`` (no pivoted QR in the standard), and
+its LSQR is the same loop, each step two matrix-vector products on the device.
 """
 
 import contextlib
@@ -73,6 +84,8 @@ from ..sketching._operators import (
     _dask_rows,
     _is_dask,
 )
+from ..utils import device
+from ..utils._array_api import dispatch_namespace, widest_float
 
 LINF_CONSTANT = 0.1
 
@@ -192,7 +205,6 @@ def make_sketch(name, sketch_size, n_samples, random_state):
 
 def _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept):
     """``(S D [X 1], S D Y)`` with ``D = diag(sqrt_weight)``; Dask input gathered."""
-    columns = [Y] if not fit_intercept else [np.ones(X.shape[0]), Y]
     if _is_dask(X):
         import dask
         import dask.array as da
@@ -207,6 +219,7 @@ def _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept):
             sketch._apply_dask(da.concatenate(extra, axis=1), sqrt_weight),
         )
     else:
+        columns = [Y] if not fit_intercept else [np.ones(X.shape[0]), Y]
         extra = np.hstack([c[:, None] if c.ndim == 1 else c for c in columns])
         if sp.issparse(X) or X.size > _STACK_SIZE:
             # Sketch X in place: no copy of a large X.
@@ -266,10 +279,56 @@ def sketch_and_solve(X, Y, sketch, *, sqrt_weight=None, fit_intercept=True):
     >>> bool(np.allclose(coef[:, 0], [1, 2, 3])), bool(np.allclose(intercept, 0.5))
     (True, True)
     """
+    xp = dispatch_namespace(X)
+    if xp is not None:
+        SX, SY = _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp)
+        return _split_xp(_lstsq_xp(SX, SY, xp), fit_intercept, xp)
     SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept)
     with _small_blas():
         solution = la.lstsq(SX, SY, lapack_driver="gelsd")[0]
     return _split(solution, fit_intercept)
+
+
+def _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp):
+    """``(S D [X 1], S D Y)`` in the namespace and on the device of ``X``."""
+    where = device(X)
+    wide = widest_float(xp, where)
+    columns = [xp.astype(Y, wide)]
+    if fit_intercept:
+        columns.insert(0, xp.ones((X.shape[0], 1), dtype=wide, device=where))
+    # X alone (never copied into a stack), then the narrow [1, Y] with the same S.
+    SX = xp.astype(sketch._apply(X, sqrt_weight), wide)
+    SE = xp.astype(sketch._apply(xp.concat(columns, axis=1), sqrt_weight), wide)
+    if fit_intercept:
+        SX = xp.concat((SX, SE[:, :1]), axis=1)
+        SE = SE[:, 1:]
+    if not (bool(xp.all(xp.isfinite(SX))) and bool(xp.all(xp.isfinite(SE)))):
+        raise ValueError(
+            "The sketched problem is not finite: X or y contains NaN or infinity "
+            "(or values so large that their sketch overflows)."
+        )
+    return SX, SE
+
+
+def _truncated_svd_of_r(SA, xp):
+    """``(Q, U_k, s_k, V_k)``: ``S A = Q U S V^T``, ``s > max(m, d) eps s_1`` kept."""
+    Q, R = xp.linalg.qr(SA)
+    U, s, Vt = xp.linalg.svd(R, full_matrices=False)
+    cutoff = max(SA.shape) * xp.finfo(SA.dtype).eps * float(s[0]) if s.shape[0] else 0
+    rank = int(xp.sum(xp.astype(s > cutoff, xp.int64)))
+    return Q, U[:, :rank], s[:rank], Vt[:rank, :].T
+
+
+def _lstsq_xp(A, B, xp):
+    """Minimum-norm least-squares solution of ``A X = B`` (QR, then SVD of R)."""
+    Q, U, s, V = _truncated_svd_of_r(A, xp)
+    return V @ ((U.T @ (Q.T @ B)) / s[:, None])
+
+
+def _split_xp(coef, fit_intercept, xp):
+    if fit_intercept:
+        return coef[:-1, :], coef[-1, :]
+    return coef, xp.zeros(coef.shape[1:], dtype=coef.dtype, device=device(coef))
 
 
 class _Preconditioner:
@@ -312,6 +371,27 @@ class _Preconditioner:
         """``N^+ x``: coefficients to the preconditioned variable."""
         if self.triangular:
             return self.R @ x[self.perm]
+        return self.s * (self.V.T @ x)
+
+
+class _PreconditionerXP:
+    """``N = V_k Sigma_k^{-1}`` from the SVD of ``S A`` (any namespace).
+
+    ``A N = A V_k Sigma_k^{-1}`` has the conditioning of ``A R^{-1}``; without a
+    pivoted QR in the array API standard, this is the graded form we can build.
+    """
+
+    def __init__(self, SA, xp):
+        _, _, self.s, self.V = _truncated_svd_of_r(SA, xp)
+        self.rank = self.s.shape[0]
+
+    def apply(self, v):
+        return self.V @ (v / self.s)
+
+    def apply_t(self, z):
+        return (self.V.T @ z) / self.s
+
+    def inverse(self, x):
         return self.s * (self.V.T @ x)
 
 
@@ -378,6 +458,42 @@ class _AugmentedOperator:
         return w, z, float(norm2)
 
 
+class _AugmentedOperatorXP:
+    """``M = D [X 1]`` in the namespace and on the device of ``X``.
+
+    The same ``step`` as :class:`_AugmentedOperator`, as two matrix-vector
+    products (``X p`` and ``X^T D w``), in float64 where the device has it.
+    """
+
+    def __init__(self, X, sqrt_weight, fit_intercept, xp):
+        self.xp = xp
+        where = device(X)
+        self.dtype = widest_float(xp, where)
+        self.X = xp.astype(X, self.dtype, copy=False)
+        self.fit_intercept = fit_intercept
+        n = X.shape[0]
+        if sqrt_weight is None:
+            sqrt_weight = xp.ones(n, dtype=self.dtype, device=where)
+        self.sqrt_weight = xp.astype(sqrt_weight, self.dtype, copy=False)
+
+    def weighted(self, y):
+        return self.sqrt_weight * self.xp.astype(y, self.dtype)
+
+    def norm(self, b):
+        return float(self.xp.linalg.vector_norm(b))
+
+    def step(self, p, alpha, u):
+        xp = self.xp
+        d = self.X.shape[1]
+        shift = -p[d] if self.fit_intercept else 0.0
+        w = self.sqrt_weight * (self.X @ p[:d] - shift) - alpha * u
+        g = self.sqrt_weight * w
+        z = self.X.T @ g
+        if self.fit_intercept:
+            z = xp.concat((z, xp.reshape(xp.sum(g), (1,))))
+        return w, z, float(xp.vecdot(w, w))
+
+
 def _lsqr(op, precond, b, x0, tol, max_iter):
     """LSQR for the correction ``min_y ||M N y - (b - M x0)||``; ``x = x0 + N y``.
 
@@ -389,24 +505,29 @@ def _lsqr(op, precond, b, x0, tol, max_iter):
     optimality), when ``||r|| <= tol (||b|| + ||MN||_F ||y||)`` (a consistent
     system), or after ``max_iter`` steps. Returns ``(x, n_iter, test2)``.
     """
+    xp = getattr(op, "xp", np)
+
+    def vector_norm(v):
+        return float(xp.linalg.vector_norm(v))
+
     # u_1 = b - M x0, stored with a sign flip: w = -beta_1 u_1.
     w, z, norm2 = op.step(x0, 1.0, b)
     beta = math.sqrt(norm2)
     bnorm = op.norm(b)
     if beta == 0.0:
-        return x0.copy(), 0, 0.0
+        return x0, 0, 0.0
     sign = -1.0
     v = sign * precond.apply_t(z) / beta
-    alpha = float(np.linalg.norm(v))
+    alpha = vector_norm(v)
     if alpha == 0.0:
-        return x0.copy(), 0, 0.0
-    v /= alpha
-    y = np.zeros_like(v)
-    direction = v.copy()
+        return x0, 0, 0.0
+    v = v / alpha
+    y = xp.zeros_like(v)
+    direction = v
     phibar, rhobar = beta, alpha
     anorm = 0.0
     test2 = 1.0
-    ynorm0 = float(np.linalg.norm(precond.inverse(x0)))
+    ynorm0 = vector_norm(precond.inverse(x0))
     n_iter = max_iter
     for it in range(1, max_iter + 1):
         # u_{k+1} = M N v - alpha u_k, with the stored w = sign * beta_k * u_k.
@@ -417,22 +538,22 @@ def _lsqr(op, precond, b, x0, tol, max_iter):
         alpha_next = 0.0
         if beta > 0.0:
             v = precond.apply_t(z) / beta - beta * v
-            alpha_next = float(np.linalg.norm(v))
+            alpha_next = vector_norm(v)
             if alpha_next > 0.0:
-                v /= alpha_next
+                v = v / alpha_next
         rho = math.hypot(rhobar, beta)
         c, s = rhobar / rho, beta / rho
         theta = s * alpha_next
         rhobar = -c * alpha_next
         phi = c * phibar
         phibar = s * phibar
-        y += (phi / rho) * direction
+        y = y + (phi / rho) * direction
         direction = v - (theta / rho) * direction
         alpha = alpha_next
         rnorm = phibar
         arnorm = phibar * alpha * abs(c)
         test2 = arnorm / (anorm * rnorm) if rnorm > 0 else 0.0
-        ynorm = ynorm0 + float(np.linalg.norm(y))
+        ynorm = ynorm0 + vector_norm(y)
         if test2 <= tol or rnorm <= tol * (bnorm + anorm * ynorm) or alpha == 0.0:
             n_iter = it
             break
@@ -488,6 +609,11 @@ def sketch_and_precondition(
     >>> bool(np.allclose(coef[:, 0], lstsq(X, Y[:, 0])[0], rtol=1e-9, atol=0))
     True
     """
+    xp = dispatch_namespace(X)
+    if xp is not None:
+        return _sketch_and_precondition_xp(
+            X, Y, sketch, sqrt_weight, fit_intercept, tol, max_iter, xp
+        )
     SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept)
     with _small_blas():
         precond = _Preconditioner(SX)
@@ -511,4 +637,30 @@ def sketch_and_precondition(
             n_iter[j] += iters
         solution[:, j] = x
     coef, intercept = _split(solution, fit_intercept)
+    return coef, intercept, n_iter, residual
+
+
+def _sketch_and_precondition_xp(
+    X, Y, sketch, sqrt_weight, fit_intercept, tol, max_iter, xp
+):
+    """:func:`sketch_and_precondition` in the namespace and on the device of ``X``.
+
+    ``n_iter`` and ``relative_residual`` are host NumPy arrays.
+    """
+    SX, SY = _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp)
+    precond = _PreconditionerXP(SX, xp)
+    start = _lstsq_xp(SX, SY, xp)
+    op = _AugmentedOperatorXP(X, sqrt_weight, fit_intercept, xp)
+    k = SY.shape[1]
+    columns = []
+    n_iter = np.zeros(k, dtype=np.int64)
+    residual = np.zeros(k)
+    for j in range(k):
+        b = op.weighted(Y[:, j])
+        x = start[:, j]
+        for _ in range(1 + _REFINEMENTS):
+            x, iters, residual[j] = _lsqr(op, precond, b, x, tol, max_iter)
+            n_iter[j] += iters
+        columns.append(x)
+    coef, intercept = _split_xp(xp.stack(columns, axis=1), fit_intercept, xp)
     return coef, intercept, n_iter, residual

@@ -517,7 +517,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
         size (NaN without curves); negative means discriminative.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` has string column names.
 
     See Also

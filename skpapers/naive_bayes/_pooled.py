@@ -84,7 +84,7 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         Intercepts of the linear scores, ``log pi_k - 1/2 mu_k . coef_k``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

@@ -12,6 +12,8 @@ import warnings
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..utils import to_numpy
+
 STRATEGIES = ("dpp", "repeated_dpp", "volume", "iid_optimal", "uniform")
 
 
@@ -24,6 +26,8 @@ def _check_count(n, name="n"):
 def gram_deviation(gram):
     """Spectral norm ||G - I||_2 of a symmetric matrix G minus the identity.
 
+    ``gram`` may be an array of any namespace (it is small: copied to the host).
+
     Examples
     --------
     >>> import numpy as np
@@ -31,16 +35,32 @@ def gram_deviation(gram):
     >>> float(gram_deviation(np.diag([0.5, 1.2])))
     0.5
     """
-    gram = np.asarray(gram, dtype=np.float64)
+    gram = np.asarray(to_numpy(gram), dtype=np.float64)
     eigenvalues = np.linalg.eigvalsh(gram - np.eye(gram.shape[0]))
     return float(np.max(np.abs(eigenvalues))) if eigenvalues.size else 0.0
 
 
 class _BaseSampler:
     """Strategies on top of ``_projection_dpp(rng)``, ``_optimal(n, rng)``,
-    ``_uniform(n, rng)``, ``features(sample)`` and ``christoffel(sample)``."""
+    ``_uniform(n, rng)``, ``features(sample)`` and ``christoffel(sample)``.
+
+    Samples are arrays of namespace ``_xp`` on device ``_device`` (NumPy here; a
+    pool of CuPy or torch features keeps its samples on its device).
+    """
 
     n_basis: int
+    _xp = np
+    _device = "cpu"
+    _float = np.float64
+
+    def _concat(self, parts):
+        return self._xp.concat(parts) if len(parts) > 1 else parts[0]
+
+    def _permuted(self, sample, permutation):
+        if self._xp is np:
+            return sample[permutation]
+        order = self._xp.asarray(permutation, device=self._device)
+        return self._xp.take(sample, order, axis=0)
 
     def weights(self, sample):
         """Optimal weights w(x) = m / k_m(x) at the points of ``sample``."""
@@ -84,8 +104,8 @@ class _BaseSampler:
             )
         rng = check_random_state(random_state)
         dpp = self._projection_dpp(rng)
-        sample = np.concatenate([dpp, self._optimal(n - self.n_basis, rng)])
-        return sample[rng.permutation(n)]
+        sample = self._concat([dpp, self._optimal(n - self.n_basis, rng)])
+        return self._permuted(sample, rng.permutation(n))
 
     def repeated_dpp(
         self,
@@ -117,7 +137,7 @@ class _BaseSampler:
         rng = check_random_state(random_state)
         if n_repetitions is not None:
             n_repetitions = _check_count(n_repetitions, "n_repetitions")
-            return np.concatenate(
+            return self._concat(
                 [self._projection_dpp(rng) for _ in range(n_repetitions)]
             )
         max_repetitions = _check_count(max_repetitions, "max_repetitions")
@@ -136,7 +156,7 @@ class _BaseSampler:
                 UserWarning,
                 stacklevel=2,
             )
-        return np.concatenate(blocks)
+        return self._concat(blocks)
 
     def sample(
         self,
@@ -199,5 +219,8 @@ class _BaseSampler:
             sample = self.optimal_iid(m if n is None else n, rng)
         else:
             sample = self.uniform(m if n is None else n, rng)
-            return sample, np.ones(len(sample))
+            ones = self._xp.ones(
+                sample.shape[0], dtype=self._float, device=self._device
+            )
+            return sample, ones
         return sample, self.weights(sample)

@@ -15,7 +15,7 @@ with int k_m dmu = m. Two families are provided, each orthonormal for its measur
   h_{k+1} = (x h_k - sqrt(k) h_{k-1}) / sqrt(k + 1).
 
 A multivariate basis is phi_alpha(x) = prod_i p_{alpha_i}(x_i) for the multi-indices
-alpha of an index set: total degree (|alpha|_1 <= p), hyperbolic cross
+alpha of an index set: total degree (``|alpha|_1 <= p``), hyperbolic cross
 (prod_i (alpha_i + 1) <= p + 1) or tensor (max_i alpha_i <= p).
 
 Sampling the optimal density rho = (k_m / m) dmu exactly. Since
@@ -34,6 +34,7 @@ index set, then each coordinate from the univariate density p_k^2 dmu_1.
   which is inverted by bisection.
 """
 
+import math
 from itertools import product
 from numbers import Integral
 
@@ -41,6 +42,8 @@ import numpy as np
 from scipy.special import ndtr
 from sklearn.utils import check_random_state
 
+from ..utils import device
+from ..utils._array_api import dispatch_namespace, widest_float
 from ._kernels import hermite_squared_quantile
 
 _FAMILIES = {
@@ -125,6 +128,23 @@ def hermite(x, degree):
 
 
 _EVALUATE = {"legendre": legendre, "hermite": hermite}
+
+
+def _univariate_xp(family, x, degree, xp):
+    """``legendre`` or ``hermite`` of a 1-D array of any namespace (same recurrence)."""
+    columns = [xp.ones_like(x), x][: degree + 1]
+    for k in range(1, degree):
+        if family == "legendre":
+            columns.append(
+                ((2 * k + 1) * x * columns[k] - k * columns[k - 1]) / (k + 1)
+            )
+        else:
+            columns.append(
+                (x * columns[k] - math.sqrt(k) * columns[k - 1]) / math.sqrt(k + 1)
+            )
+    if family == "legendre":
+        columns = [math.sqrt(2 * k + 1) * c for k, c in enumerate(columns)]
+    return xp.stack(columns, axis=1)
 
 
 def _sample_legendre_squared(k, size, rng):
@@ -215,7 +235,7 @@ def _check_index_set_args(n_dims, degree):
 
 
 def total_degree_indices(n_dims, degree):
-    """Multi-indices of total degree at most ``degree``: |alpha|_1 <= p.
+    """Multi-indices of total degree at most ``degree``: ``|alpha|_1 <= p``.
 
     Sorted by total degree, then lexicographically; the constant comes first.
 
@@ -284,7 +304,7 @@ class PolynomialBasis:
         Dimension d of the domain.
     index_set : {"total_degree", "hyperbolic_cross", "tensor"}, \
             default="total_degree"
-        Multi-indices alpha with |alpha|_1 <= p, prod_i (alpha_i + 1) <= p + 1, or
+        Multi-indices alpha with ``|alpha|_1 <= p``, prod_i (alpha_i + 1) <= p + 1, or
         max_i alpha_i <= p.
 
     Attributes
@@ -358,17 +378,39 @@ class PolynomialBasis:
         Parameters
         ----------
         X : array-like of shape (n, d)
+            Under ``array_api_dispatch=True`` a CuPy or torch array is evaluated
+            in its namespace, on its device (the same recurrences).
 
         Returns
         -------
         features : ndarray of shape (n, m)
         """
+        xp = dispatch_namespace(X)
+        if xp is not None:
+            return self._evaluate_xp(X, xp)
         X = self._check_X(X)
         features = np.ones((X.shape[0], self.n_basis))
         evaluate = _EVALUATE[self.family]
         for i in range(self.n_dims):
             univariate = evaluate(X[:, i], int(self.multi_indices[:, i].max()))
             features *= univariate[:, self.multi_indices[:, i]]
+        return features
+
+    def _evaluate_xp(self, X, xp):
+        """:meth:`evaluate` in the namespace and on the device of ``X``."""
+        if X.ndim != 2 or X.shape[1] != self.n_dims:
+            raise ValueError(
+                f"X must have shape (n_samples, {self.n_dims}) for this basis of "
+                f"n_dims={self.n_dims}, got shape {tuple(X.shape)}."
+            )
+        where = device(X)
+        X = xp.astype(X, widest_float(xp, where))
+        features = None
+        for i in range(self.n_dims):
+            degrees = self.multi_indices[:, i]
+            univariate = _univariate_xp(self.family, X[:, i], int(degrees.max()), xp)
+            factor = xp.take(univariate, xp.asarray(degrees, device=where), axis=1)
+            features = factor if features is None else features * factor
         return features
 
     def christoffel(self, X):

@@ -40,15 +40,29 @@ density is the uniform mixture over S of a projection DPP on the positions S and
 i.i.d. rho elsewhere: m DPP points and n - m optimal i.i.d. points in random order
 (normalising constant (n - m)! / n!).
 
+On a device (CuPy, torch, ... under ``array_api_dispatch=True``) the chain rule
+runs by incremental Gram-Schmidt, each step a handful of O(N m) array operations
+(one product Q e_i, one cumulative sum, one ``searchsorted``) with no transfer to
+the host: the per-step uniforms are drawn on the host from the same generator as
+on NumPy, so the device sample equals the NumPy ``"gram_schmidt"`` sample for
+the same seed (to the rounding of the cumulative sums). The orthonormal basis is
+``Q_F U_k`` from ``F = Q_F R`` and ``R = U S V^T`` truncated at the numerical
+rank (the standard has no pivoted QR): another basis of the same span, hence the
+same kernel Q Q^T and the same residual norms.
+
 Repeated DPP: l independent DPP samples, n = l m. For one DPP,
 E sum_i w(x_i) phi(x_i) phi(x_i)^T = int w phi phi^T k_m dmu = m I, so the Gram
 matrix G = (1/n) sum_i w(x_i) phi(x_i) phi(x_i)^T has E G = I for every strategy;
 repetitions stop once ||G - I||_2 <= delta.
 """
 
+import math
+
 import numpy as np
 from scipy.linalg import qr
 
+from ..utils import device
+from ..utils._array_api import dispatch_namespace, widest_float
 from ._base import _BaseSampler
 from ._kernels import RESIDUAL_FLOOR, chain_rule_gram_schmidt, chain_rule_rejection
 
@@ -61,15 +75,36 @@ def orthonormal_pool_basis(features, rtol=None):
     Parameters
     ----------
     features : array-like of shape (N, p)
+        Under ``array_api_dispatch=True``, a CuPy or torch array is
+        orthonormalised on its device (QR, then an SVD of the p x p factor R
+        for the numerical rank).
     rtol : float or None, default=None
-        Columns whose pivot is below ``rtol`` times the largest are dropped
-        (numerical rank); None uses ``max(N, p) * eps``.
+        Columns whose pivot (singular value, on a device) is below ``rtol`` times
+        the largest are dropped (numerical rank); None uses ``max(N, p) * eps``.
 
     Returns
     -------
     Q : ndarray of shape (N, m)
-        Orthonormal columns, m the numerical rank of ``features``.
+        Orthonormal columns, m the numerical rank of ``features``, in the
+        namespace and on the device of ``features``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.sampling import orthonormal_pool_basis
+    >>> x = np.linspace(-1, 1, 50)
+    >>> F = np.column_stack([np.ones(50), x, 3 * x - 1])  # rank 2
+    >>> Q = orthonormal_pool_basis(F)
+    >>> Q.shape
+    (50, 2)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(2)))
+    True
+    >>> bool(np.allclose(Q @ (Q.T @ F), F))      # same column span as F
+    True
     """
+    xp = dispatch_namespace(features)
+    if xp is not None:
+        return _orthonormal_pool_basis_xp(features, rtol, xp)
     features = np.asarray(features, dtype=np.float64)
     if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
         raise ValueError(
@@ -87,11 +122,40 @@ def orthonormal_pool_basis(features, rtol=None):
     return Q[:, :rank]
 
 
-def draw_from_cdf(cdf, uniforms):
-    """Indices a with probability (cdf[a] - cdf[a-1]) / cdf[-1], by inversion."""
-    return np.minimum(
-        np.searchsorted(cdf, uniforms * cdf[-1], side="right"), cdf.shape[0] - 1
-    )
+def _orthonormal_pool_basis_xp(features, rtol, xp):
+    """:func:`orthonormal_pool_basis` on the device: ``F = Q_F R``, ``R = U S V^T``."""
+    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
+        raise ValueError(
+            "features must be a non-empty 2-D array, got shape "
+            f"{tuple(features.shape)}."
+        )
+    features = xp.astype(features, widest_float(xp, device(features)))
+    if not bool(xp.all(xp.isfinite(features))):
+        raise ValueError("features contain NaN or infinity.")
+    Q, R = xp.linalg.qr(features)
+    U, singular, _ = xp.linalg.svd(R, full_matrices=False)
+    if rtol is None:
+        rtol = max(features.shape) * xp.finfo(features.dtype).eps
+    largest = float(singular[0])
+    rank = int(xp.sum(xp.astype(singular > rtol * largest, xp.int64)))
+    if largest <= 0 or rank == 0:
+        raise ValueError("features are all zero: the space V_m is empty.")
+    return Q @ U[:, :rank]
+
+
+def draw_from_cdf(cdf, uniforms, xp=np):
+    """Indices a with probability (cdf[a] - cdf[a-1]) / cdf[-1], by inversion.
+
+    ``cdf`` may live on a device, an array of namespace ``xp``; ``uniforms`` are
+    host draws.
+    """
+    if xp is np:
+        return np.minimum(
+            np.searchsorted(cdf, uniforms * cdf[-1], side="right"), cdf.shape[0] - 1
+        )
+    targets = xp.asarray(uniforms, dtype=cdf.dtype, device=device(cdf)) * cdf[-1]
+    index = xp.searchsorted(cdf, targets, side="right")
+    return xp.where(index < cdf.shape[0], index, cdf.shape[0] - 1)
 
 
 def _expected_proposals(m, n_chosen):
@@ -142,6 +206,54 @@ def chain_rule_gram_schmidt_numpy(Q, uniforms):
     return chosen
 
 
+def chain_rule_gram_schmidt_xp(Q, uniforms, xp):
+    """The chain rule of ``chain_rule_gram_schmidt`` in any array namespace.
+
+    Every step stays on ``Q``'s device: the residual norms are downdated by the
+    new direction (one product ``Q e_i``), and the next point is the first whose
+    cumulative residual exceeds ``u_i`` times the total (``cumulative_sum`` and
+    ``searchsorted``), exactly as the numba kernel walks the pool.
+
+    Parameters
+    ----------
+    Q : array of shape (N, m)
+        Orthonormal columns on the device.
+    uniforms : ndarray of shape (m,)
+        One host uniform per step.
+    xp : namespace
+
+    Returns
+    -------
+    chosen : array of shape (m,) of int64, on ``Q``'s device
+        The sample, in chain-rule order.
+    """
+    N, m = Q.shape
+    where = device(Q)
+    norm2 = xp.sum(Q * Q, axis=1)
+    floor = RESIDUAL_FLOOR * norm2
+    rows = xp.arange(N, device=where)
+    residual2 = norm2
+    u = xp.asarray(uniforms, dtype=Q.dtype, device=where)
+    directions, chosen = [], []
+    for i in range(m):
+        cdf = xp.cumulative_sum(residual2)
+        pick = xp.searchsorted(cdf, u[i : i + 1] * cdf[-1], side="right")
+        pick = xp.where(pick < N, pick, N - 1)
+        chosen.append(pick)
+        if i == m - 1:
+            break
+        r = xp.take(Q, pick, axis=0)[0, :]
+        if directions:
+            E = xp.stack(directions)
+            r = r - (E @ r) @ E
+            r = r - (E @ r) @ E
+        directions.append(r / xp.linalg.vector_norm(r))
+        residual2 = residual2 - (Q @ directions[-1]) ** 2
+        drop = (residual2 <= floor) | (rows == pick)
+        residual2 = xp.where(drop, xp.zeros_like(residual2), residual2)
+    return xp.astype(xp.concat(chosen), xp.int64)
+
+
 def projection_dpp_rejection(proposal_features, m, rng, *, numba=True):
     """Chain rule by rejection from the optimal density: drives the kernel.
 
@@ -182,20 +294,30 @@ class PoolSampler(_BaseSampler):
     which a projection-DPP sample costs O(m^3 log m) by rejection, independently
     of N. Samples are row indices into the pool.
 
+    Under ``sklearn.config_context(array_api_dispatch=True)``, CuPy or torch
+    ``features`` keep everything on their device: the basis, the leverage scores
+    and the samples (integer arrays of that namespace); the projection DPP then
+    runs by incremental Gram-Schmidt, with host uniforms from the same
+    ``random_state``, so it draws the sample that NumPy ``"gram_schmidt"`` draws.
+
     Parameters
     ----------
     features : array-like of shape (N, p)
         Feature map evaluated at the candidates (e.g. a polynomial basis, or the
         input columns with a constant).
-    method : {"rejection", "gram_schmidt"}, default="rejection"
+    method : {"auto", "rejection", "gram_schmidt"}, default="auto"
         Chain-rule algorithm for the projection DPP (both exact): rejection from
         the leverage scores, O(m^3 log m) per sample, or incremental Gram-Schmidt
-        over the pool, O(N m^2) per sample.
+        over the pool, O(N m^2) per sample. ``"auto"``: rejection for NumPy
+        features, Gram-Schmidt on a device (where rejection, a sequential loop
+        of tiny steps, is not available).
     rtol : float or None, default=None
         Relative pivot threshold of the rank-revealing QR.
 
     Attributes
     ----------
+    method : str
+        The chain-rule algorithm used ("auto" resolved).
     n_basis : int
         Dimension m of V_m (the numerical rank of ``features``).
     n_candidates : int
@@ -219,47 +341,78 @@ class PoolSampler(_BaseSampler):
     ((10,), (10,))
     """
 
-    def __init__(self, features, *, method="rejection", rtol=None):
-        if method not in DPP_METHODS:
+    def __init__(self, features, *, method="auto", rtol=None):
+        if method not in ("auto", *DPP_METHODS):
             raise ValueError(
-                f"method must be one of {list(DPP_METHODS)}, got {method!r}."
+                f"method must be one of {['auto', *DPP_METHODS]}, got {method!r}."
             )
+        xp = dispatch_namespace(features)
+        if xp is not None and method == "rejection":
+            raise ValueError(
+                "method='rejection' runs on NumPy features only; on a device "
+                "(CuPy, torch) use method='gram_schmidt' or 'auto'."
+            )
+        if method == "auto":
+            method = "rejection" if xp is None else "gram_schmidt"
         self.method = method
-        self.orthonormal_basis = np.ascontiguousarray(
-            orthonormal_pool_basis(features, rtol)
-        )
-        self.n_candidates, self.n_basis = self.orthonormal_basis.shape
-        self.leverage = np.einsum(
-            "ij,ij->i", self.orthonormal_basis, self.orthonormal_basis
-        )
-        self._cdf = np.cumsum(self.leverage)
+        if xp is None:
+            Q = np.ascontiguousarray(orthonormal_pool_basis(features, rtol))
+            self.leverage = np.einsum("ij,ij->i", Q, Q)
+            self._cdf = np.cumsum(self.leverage)
+        else:
+            Q = orthonormal_pool_basis(features, rtol)
+            self._xp, self._device, self._float = xp, device(Q), Q.dtype
+            self.leverage = xp.sum(Q * Q, axis=1)
+            self._cdf = xp.cumulative_sum(self.leverage)
+        self.orthonormal_basis = Q
+        self.n_candidates, self.n_basis = Q.shape
 
     def _check_sample(self, sample):
-        sample = np.asarray(sample)
-        if sample.ndim != 1 or not np.issubdtype(sample.dtype, np.integer):
+        xp = self._xp
+        if xp is np or isinstance(sample, np.ndarray | list | tuple):
+            sample = np.asarray(sample)
+            valid = sample.ndim == 1 and np.issubdtype(sample.dtype, np.integer)
+            if valid and xp is not np:
+                sample = xp.asarray(sample, device=self._device)
+        else:
+            valid = sample.ndim == 1 and xp.isdtype(sample.dtype, "integral")
+        if not valid:
             raise ValueError("a pool sample is a 1-D array of row indices.")
         return sample
+
+    def _rows(self, values, sample):
+        if self._xp is np:
+            return values[sample]
+        return self._xp.take(values, sample, axis=0)
 
     def features(self, sample):
         """Orthonormal features phi(x_a) = sqrt(N) Q_a of the sampled rows."""
         sample = self._check_sample(sample)
-        return np.sqrt(self.n_candidates) * self.orthonormal_basis[sample]
+        return math.sqrt(self.n_candidates) * self._rows(self.orthonormal_basis, sample)
 
     def christoffel(self, sample):
         """k_m(x_a) = N ||Q_a||^2 at the sampled rows."""
-        return self.n_candidates * self.leverage[self._check_sample(sample)]
+        return self.n_candidates * self._rows(self.leverage, self._check_sample(sample))
 
     def _optimal(self, n, rng):
-        return draw_from_cdf(self._cdf, rng.random_sample(n))
+        return draw_from_cdf(self._cdf, rng.random_sample(n), self._xp)
 
     def _uniform(self, n, rng):
-        return rng.randint(self.n_candidates, size=n)
+        rows = rng.randint(self.n_candidates, size=n)
+        if self._xp is np:
+            return rows
+        return self._xp.asarray(rows, dtype=self._xp.int64, device=self._device)
 
     def _proposals(self, n, rng):
         rows = self._optimal(n, rng)
         return rows, self.orthonormal_basis[rows]
 
     def _projection_dpp(self, rng, numba=True):
+        if self._xp is not np:
+            uniforms = rng.random_sample(self.n_basis)
+            return chain_rule_gram_schmidt_xp(
+                self.orthonormal_basis, uniforms, self._xp
+            )
         if self.method == "gram_schmidt":
             kernel = chain_rule_gram_schmidt if numba else chain_rule_gram_schmidt_numpy
             return kernel(self.orthonormal_basis, rng.random_sample(self.n_basis))

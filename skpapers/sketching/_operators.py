@@ -33,14 +33,31 @@ two), ``H_{n'} = H_{n'/B} (x) H_B``, so a sampled row ``i = qB + p`` of ``H D A`
 one FWHT of each tile (``n d log B``) and a signed sum of the sampled rows over
 tiles (``(n/B) m d``). ``B ~ m`` balances the two, ``O(n d log m)`` in all, and
 neither ``H`` nor ``S`` is ever formed.
+
+Array-API path (CuPy, torch, ...)
+---------------------------------
+Under ``sklearn.config_context(array_api_dispatch=True)``, :class:`SRHT` and
+:class:`GaussianSketch` apply to arrays of any array-API namespace and return the
+sketch in that namespace, on that device. The random numbers are drawn on the
+host from the same tile generators, so ``S`` is *the same matrix* as on NumPy:
+the SRHT multiplies by the signs ``D``, zero-pads to ``n'`` rows and runs the
+whole FWHT as ``log2 n'`` butterfly steps, each one reshape of the array to
+``(n' / 2h, 2, h, d)`` and one stack of the half-sums and half-differences
+(:func:`fwht` does the same for a non-NumPy array), then keeps the sampled rows;
+the Gaussian sketch moves each host tile of ``S`` to the device for one GEMM (the
+draws cost ``O(m n)`` on the host, so it is there for agreement, not speed).
+The sparse sketches build SciPy sparse matrices and have no such path.
 """
 
+import math
 import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
+from ..utils import device
+from ..utils._array_api import dispatch_namespace, widest_float
 from . import _kernels
 
 _MAX_SEED = 2**63 - 1
@@ -58,6 +75,31 @@ def _dask_rows(a, row_chunks):
     if _is_dask(a):
         return a if a.chunks == chunks else a.rechunk(chunks)
     return da.from_array(np.asarray(a), chunks=chunks)
+
+
+def _xp_float(A, xp):
+    """``A``'s dtype if it is real floating, else the widest float of its device."""
+    if xp.isdtype(A.dtype, "real floating"):
+        return A.dtype
+    return widest_float(xp, device(A))
+
+
+def _xp_fwht(A, xp):
+    """``H_n A`` along axis 0 for an array of namespace ``xp`` (n a power of two).
+
+    Step ``h = 1, 2, 4, ...`` views the rows as ``(n / 2h, 2, h)`` blocks and
+    replaces each pair of half-blocks ``(a, b)`` by ``(a + b, a - b)``: the
+    butterflies of the numba kernel, one vectorised operation per stride.
+    """
+    n = A.shape[0]
+    rest = tuple(A.shape[1:])
+    h = 1
+    while h < n:
+        blocks = xp.reshape(A, (n // (2 * h), 2, h, *rest))
+        top, bottom = blocks[:, 0, ...], blocks[:, 1, ...]
+        A = xp.reshape(xp.stack((top + bottom, top - bottom), axis=1), (n, *rest))
+        h *= 2
+    return A
 
 
 def _next_pow2(n):
@@ -130,14 +172,17 @@ class _Sketch:
 
         Parameters
         ----------
-        A : {ndarray, sparse matrix, dask.array} of shape (n_samples,) or \
-                (n_samples, d)
+        A : {ndarray, sparse matrix, dask.array, array-API array} of shape \
+                (n_samples,) or (n_samples, d)
             The data. A ``dask.array`` is sketched block by block over its row
-            chunks, and only the small result is gathered.
+            chunks, and only the small result is gathered. Under
+            ``array_api_dispatch=True``, a CuPy or torch array (SRHT and
+            Gaussian sketches) is sketched in its own namespace and device.
 
         Returns
         -------
         SA : ndarray of shape (sketch_size,) or (sketch_size, d)
+            In the namespace and on the device of ``A``.
         """
         return self._apply(A, None)
 
@@ -178,7 +223,36 @@ class _Sketch:
     def _apply(self, A, row_weight):
         if _is_dask(A):
             return self._apply_dask(A, row_weight).compute()
+        xp = dispatch_namespace(A)
+        if xp is not None:
+            return self._apply_xp(A, row_weight, xp)
         return self._apply_in_memory(A, row_weight, 0)
+
+    def _apply_xp(self, A, row_weight, xp):
+        """``S @ A`` for an array of a non-NumPy namespace (SRHT, Gaussian)."""
+        raise ValueError(
+            f"{type(self).__name__} has no array-API (CuPy, torch) path: it builds "
+            "a SciPy sparse matrix on the host. Use SRHT or GaussianSketch, or "
+            "NumPy input."
+        )
+
+    def _xp_input(self, A, row_weight, xp):
+        """``(A as 2-D, was it 1-D, row weights on A's device, dtype)``, checked."""
+        if A.ndim not in (1, 2):
+            raise ValueError(f"A must be 1-D or 2-D, got {A.ndim} dimensions.")
+        vector = A.ndim == 1
+        if vector:
+            A = xp.reshape(A, (-1, 1))
+        if A.shape[0] != self.n_samples:
+            raise ValueError(
+                f"A has {A.shape[0]} rows but this sketch was built for "
+                f"n_samples={self.n_samples}."
+            )
+        dtype = _xp_float(A, xp)
+        A = xp.astype(A, dtype, copy=False)
+        if row_weight is not None:
+            row_weight = xp.astype(row_weight, dtype, copy=False)
+        return A, vector, row_weight, dtype
 
     def _apply_in_memory(self, A, row_weight, first_row, full=True):
         if sp.issparse(A):
@@ -237,7 +311,7 @@ class _Sketch:
                 dtype=dtype,
             )
             for block, weight, start in zip(
-                A.to_delayed().ravel(), weights, starts, strict=True
+                A.to_delayed(optimize_graph=False).ravel(), weights, starts, strict=True
             )
         ]
         total = da.stack(parts).sum(axis=0)
@@ -378,6 +452,23 @@ class SRHT(_Sketch):
         )
         return out.astype(np.float64, copy=False)
 
+    def _apply_xp(self, A, row_weight, xp):
+        # The full transform of the padded D A, then P: the same S as the tiled
+        # kernel (H_{n'} = H_{n'/B} (x) H_B), in log2(n') vectorised passes.
+        A, vector, row_weight, dtype = self._xp_input(A, row_weight, xp)
+        where = device(A)
+        n, d = A.shape
+        scale = xp.asarray(self._signs(0, n), dtype=dtype, device=where)
+        if row_weight is not None:
+            scale = scale * row_weight
+        DA = A * scale[:, None]
+        if self.padded_size_ > n:
+            zeros = xp.zeros((self.padded_size_ - n, d), dtype=dtype, device=where)
+            DA = xp.concat((DA, zeros), axis=0)
+        rows = xp.asarray(self.sampled_rows_, device=where)
+        out = xp.take(_xp_fwht(DA, xp), rows, axis=0) / math.sqrt(self.sketch_size)
+        return out[:, 0] if vector else out
+
 
 class GaussianSketch(_Sketch):
     """Dense Gaussian sketch: ``S`` with i.i.d. ``N(0, 1/m)`` entries.
@@ -431,6 +522,24 @@ class GaussianSketch(_Sketch):
             block = A[lo:hi]
             out += (block.T @ G.T).T if sp.issparse(block) else G @ block
         return (out / np.sqrt(self.sketch_size)).astype(dtype, copy=False)
+
+    def _apply_xp(self, A, row_weight, xp):
+        A, vector, row_weight, dtype = self._xp_input(A, row_weight, xp)
+        where = device(A)
+        n, d = A.shape
+        size = self._tile_size
+        out = xp.zeros(
+            (self.sketch_size, d), dtype=widest_float(xp, where), device=where
+        )
+        for t in self._tiles(0, n):
+            lo, hi = t * size, min((t + 1) * size, n)
+            tile = self._tile_rng(t).standard_normal((self.sketch_size, size))
+            G = xp.asarray(tile[:, : hi - lo], dtype=dtype, device=where)
+            if row_weight is not None:
+                G = G * row_weight[lo:hi]
+            out = out + xp.astype(G @ A[lo:hi, :], out.dtype)
+        out = xp.astype(out / math.sqrt(self.sketch_size), dtype)
+        return out[:, 0] if vector else out
 
 
 class _HashedSketch(_Sketch):
@@ -577,13 +686,20 @@ class _IdentitySketch(_Sketch):
         out[first_row : first_row + A.shape[0]] = block * row_weight[:, None]
         return out
 
+    def _apply_xp(self, A, row_weight, xp):
+        A, vector, row_weight, _ = self._xp_input(A, row_weight, xp)
+        out = A if row_weight is None else A * row_weight[:, None]
+        return out[:, 0] if vector else out
+
 
 def fwht(A):
     """Unnormalised fast Walsh-Hadamard transform ``H_n A`` along axis 0.
 
     ``H_n`` is the Sylvester-ordered Hadamard matrix of ``scipy.linalg.hadamard``
     (entries ``+-1``); ``n = A.shape[0]`` must be a power of two. A numba kernel,
-    ``O(n d log n)``, cache-blocked.
+    ``O(n d log n)``, cache-blocked; under ``array_api_dispatch=True`` a CuPy or
+    torch array is transformed in its own namespace, on its device, by ``log2 n``
+    vectorised butterfly steps.
 
     Parameters
     ----------
@@ -592,6 +708,7 @@ def fwht(A):
     Returns
     -------
     HA : ndarray of the same shape, float64 (float32 stays float32)
+        In the namespace and on the device of ``A``.
 
     Examples
     --------
@@ -602,14 +719,18 @@ def fwht(A):
     >>> bool(np.allclose(fwht(x), hadamard(8) @ x))
     True
     """
-    A = np.asarray(A)
-    dtype = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
-    n = A.shape[0]
+    xp = dispatch_namespace(A)
+    if xp is None:
+        A = np.asarray(A)
+    n = A.shape[0] if A.ndim else 0
     if A.ndim not in (1, 2) or n == 0 or n & (n - 1):
         raise ValueError(
             f"fwht needs a 1-D or 2-D array whose length along axis 0 is a power "
-            f"of two, got shape {A.shape}; zero-pad the rows first."
+            f"of two, got shape {tuple(A.shape)}; zero-pad the rows first."
         )
+    if xp is not None:
+        return _xp_fwht(xp.astype(A, _xp_float(A, xp), copy=False), xp)
+    dtype = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
     X = np.array(A.reshape(n, -1), dtype=dtype, order="C")
     _kernels.fwht_inplace(X)
     return X.reshape(A.shape)

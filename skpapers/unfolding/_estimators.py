@@ -238,8 +238,8 @@ class UnfoldedISTA(_BaseUnfolded):
         (the layers are small matrix products, fastest on one thread unless the
         batches are large); -1 means all cores.
     random_state : int, RandomState instance or None, default=None
-        Seeds the minibatch order (torch's CPU generator, for this call only: the
-        global torch random state is left as it was).
+        Seeds the minibatch order (a torch generator of the fit's own: torch's
+        global random state is neither used nor changed).
     verbose : int, default=0
         skorch's verbosity (1: one line per epoch).
 
@@ -261,7 +261,7 @@ class UnfoldedISTA(_BaseUnfolded):
         ``n``, the length of a recovered signal.
     n_features_in_ : int
         ``m``, the length of a measurement vector.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit. Defined only when ``X`` has feature
         names that are all strings.
 
@@ -384,8 +384,8 @@ class UnfoldedIHT(_BaseUnfolded):
         (the layers are small matrix products, fastest on one thread unless the
         batches are large); -1 means all cores.
     random_state : int, RandomState instance or None, default=None
-        Seeds the minibatch order (torch's CPU generator, for this call only: the
-        global torch random state is left as it was).
+        Seeds the minibatch order (a torch generator of the fit's own: torch's
+        global random state is neither used nor changed).
     verbose : int, default=0
         skorch's verbosity (1: one line per epoch).
 
@@ -407,7 +407,7 @@ class UnfoldedIHT(_BaseUnfolded):
         ``n``, the length of a recovered signal.
     n_features_in_ : int
         ``m``, the length of a measurement vector.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit. Defined only when ``X`` has feature
         names that are all strings.
 

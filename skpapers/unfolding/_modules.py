@@ -172,14 +172,16 @@ class Minibatches:
 
     skorch's default ``DataLoader`` fetches and collates one sample at a time; the
     unfolded networks are small enough that this dominates training. The order is
-    drawn with ``torch.randperm`` from torch's CPU generator, which ``fit_network``
-    seeds.
+    drawn with ``torch.randperm`` from ``generator``, a ``torch.Generator`` that
+    ``fit_network`` seeds: torch's global generator is never touched, so fits that
+    run in parallel threads (joblib, Dask) stay reproducible.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.X, self.y = dataset.X, dataset.y
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
 
     def __len__(self):
         return -(-len(self.X) // self.batch_size)
@@ -188,7 +190,10 @@ class Minibatches:
         import torch
 
         n = len(self.X)
-        order = torch.randperm(n) if self.shuffle else torch.arange(n)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator)
+        else:
+            order = torch.arange(n)
         for start in range(0, n, self.batch_size):
             index = order[start : start + self.batch_size].to(self.X.device)
             yield self.X[index], self.y[index]
@@ -250,8 +255,8 @@ def fit_network(
     matrix : ndarray of shape (m, n)
         ``A``, or with ``learn_matrices`` the estimate the LISTA layers start from.
     seed : int
-        Seeds torch's CPU generator (the minibatch order) for this call only: the
-        caller's torch random state is restored afterwards.
+        Seeds the minibatch order, through a generator of this call's own (torch's
+        global random state is neither used nor changed).
 
     Other parameters are the estimator's. With ``incremental``, stage ``t = 1..T``
     trains the first ``t`` layers on the loss of ``x_t`` for ``max_epochs`` epochs;
@@ -293,6 +298,7 @@ def fit_network(
         train_split=None,
         iterator_train=Minibatches,
         iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seed),
         device=device,
         verbose=verbose,
         # The net is unpickled with the estimator, whose pickle already runs code.
@@ -300,8 +306,7 @@ def fit_network(
     )
     inputs = torch.tensor(measurements, dtype=dtype, device=device)
     stages = range(1, n_layers + 1) if incremental else [n_layers]
-    with torch_threads(n_jobs), torch.random.fork_rng(devices=[]):
-        torch.random.default_generator.manual_seed(seed)
+    with torch_threads(n_jobs):
         net.initialize()
         for depth in stages:
             net.partial_fit(inputs, target, depth=depth)

@@ -9,6 +9,7 @@ from ._array_api import (
     to_numpy,
 )
 from ._discovery import all_estimators
+from ._optional import import_optional
 from ._validation import check_partial_fit_classes, keep_state_on_error
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "device",
     "float_dtype",
     "get_namespace",
+    "import_optional",
     "is_numpy_namespace",
     "keep_state_on_error",
     "to_numpy",

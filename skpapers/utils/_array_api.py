@@ -45,12 +45,49 @@ def get_namespace(*arrays):
 
 
 def is_numpy_namespace(xp):
-    """Whether ``xp`` is NumPy (plain or wrapped), so the numba kernels apply."""
+    """Whether ``xp`` is NumPy (plain or wrapped), so the numba kernels apply.
+
+    Parameters
+    ----------
+    xp : module
+        An array namespace, as returned by :func:`get_namespace`.
+
+    Returns
+    -------
+    is_numpy : bool
+        True for ``numpy`` and ``array_api_compat.numpy``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import array_api_strict
+    >>> from skpapers.utils import is_numpy_namespace
+    >>> is_numpy_namespace(np), is_numpy_namespace(array_api_strict)
+    (True, False)
+    """
     return xp.__name__ in {"numpy", "array_api_compat.numpy"}
 
 
 def device(x):
-    """Device of array ``x`` (``"cpu"`` for NumPy arrays)."""
+    """Device of array ``x`` (``"cpu"`` for NumPy arrays).
+
+    Parameters
+    ----------
+    x : array
+        An array of any array-API namespace (NumPy, CuPy, torch ...).
+
+    Returns
+    -------
+    device : str or device object
+        ``"cpu"`` for a NumPy array, else the array's own device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.utils import device
+    >>> device(np.zeros(3))
+    'cpu'
+    """
     if isinstance(x, np.ndarray):
         return "cpu"
     from array_api_compat import device as _device
@@ -82,7 +119,27 @@ def to_numpy(x):
 
 
 def float_dtype(xp, x):
-    """Floating dtype to compute in for ``x``: float32 stays float32, else float64."""
+    """Floating dtype to compute in for ``x``: float32 stays float32, else float64.
+
+    Parameters
+    ----------
+    xp : module
+        The array namespace of ``x``.
+    x : array
+        The input array.
+
+    Returns
+    -------
+    dtype : dtype
+        ``xp.float32`` when ``x`` is float32, ``xp.float64`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.utils import float_dtype
+    >>> float_dtype(np, np.ones(2, dtype=np.float32)), float_dtype(np, np.arange(2))
+    (<class 'numpy.float32'>, <class 'numpy.float64'>)
+    """
     if x.dtype == xp.float32:
         return xp.float32
     return xp.float64
@@ -105,6 +162,14 @@ def check_same_namespace(X, estimator, *, attribute, method):
         A fitted array attribute whose namespace and device are the fit's.
     method : str
         Name of the calling method, for the message.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.naive_bayes import PooledGaussianNB
+    >>> from skpapers.utils import check_same_namespace
+    >>> clf = PooledGaussianNB().fit(np.array([[0.0], [1.0]]), [0, 1])
+    >>> check_same_namespace([[0.5]], clf, attribute="theta_", method="predict")
     """
     if not get_config()["array_api_dispatch"]:
         return
@@ -125,3 +190,48 @@ def check_same_namespace(X, estimator, *, attribute, method):
         f"same namespace and the same device as those passed to fit(): fitted "
         f"with {where_fit}, got {where_X}. Move X there first (or refit)."
     )
+
+
+def dispatch_namespace(A):
+    """Namespace of ``A`` if it is a non-NumPy array under ``array_api_dispatch``.
+
+    None for NumPy arrays, SciPy sparse matrices, Dask arrays and array-likes
+    (lists, DataFrames), and whenever dispatch is off: the NumPy (numba) path of
+    the caller then runs.
+    """
+    if not get_config()["array_api_dispatch"]:
+        return None
+    if isinstance(A, np.ndarray) or type(A).__module__.split(".")[0] in (
+        "scipy",
+        "dask",
+    ):
+        return None
+    try:
+        xp, _ = get_namespace(A)
+    except TypeError:
+        return None
+    return None if is_numpy_namespace(xp) else xp
+
+
+def widest_float(xp, where):
+    """The widest real floating dtype that ``xp`` offers on device ``where``."""
+    info = xp.__array_namespace_info__()
+    if "float64" in info.dtypes(kind="real floating", device=where):
+        return xp.float64
+    return xp.float32
+
+
+def move_to_namespace(a, xp, where):
+    """``a`` (an array of any namespace, or an array-like) in ``xp`` on ``where``."""
+    if not hasattr(a, "shape"):
+        return xp.asarray(np.asarray(a), device=where)
+    a_xp, is_array_api = get_namespace(a)
+    if not is_array_api:
+        return np.asarray(a)
+    if a_xp.__name__ == xp.__name__ and device(a) == where:
+        return a
+    try:
+        from sklearn.utils._array_api import move_to
+    except ImportError:  # older scikit-learn: go through the host
+        return xp.asarray(to_numpy(a), device=where)
+    return move_to(a, xp=xp, device=where)

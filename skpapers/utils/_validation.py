@@ -66,6 +66,20 @@ def check_partial_fit_classes(classes_seen, classes, y):
     -------
     classes_ : ndarray
         The sorted unique classes to use from now on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.utils import check_partial_fit_classes
+    >>> classes_ = check_partial_fit_classes(None, [2, 0, 1], np.array([0, 2]))
+    >>> classes_
+    array([0, 1, 2])
+    >>> check_partial_fit_classes(classes_, None, np.array([1]))
+    array([0, 1, 2])
+    >>> check_partial_fit_classes(classes_, None, np.array([3]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: y contains labels [3] that are not in classes [0, 1, 2]; ...
     """
     if classes_seen is None:
         if classes is None:

@@ -98,7 +98,32 @@ def _assert_outputs_equal(expected, actual, what):
 
 
 def check_pickle_roundtrip(estimator, X, y):
-    """A fitted estimator, pickled and unpickled, gives identical outputs."""
+    """A fitted estimator, pickled and unpickled, gives identical outputs.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]
+    >>> from sklearn.linear_model import Ridge
+    >>> from skpapers.utils.estimator_checks import check_pickle_roundtrip
+    >>> check_pickle_roundtrip(Ridge(), X, y)
+    """
     fitted = _fit(_seeded(estimator, 0), X, y)
     before = _outputs(fitted, X)
     restored = pickle.loads(pickle.dumps(fitted))
@@ -106,7 +131,32 @@ def check_pickle_roundtrip(estimator, X, y):
 
 
 def check_same_seed_same_result(estimator, X, y):
-    """Two fits with the same ``random_state`` give identical state and outputs."""
+    """Two fits with the same ``random_state`` give identical state and outputs.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from skpapers.utils.estimator_checks import check_same_seed_same_result
+    >>> check_same_seed_same_result(SGDRegressor(max_iter=5, tol=None), X, y)
+    """
     first = _fit(_seeded(estimator, 0), X, y)
     second = _fit(_seeded(estimator, 0), X, y)
     arrays_first, arrays_second = _fitted_arrays(first), _fitted_arrays(second)
@@ -121,7 +171,36 @@ def check_same_seed_same_result(estimator, X, y):
 
 
 def check_different_seeds_differ(estimator, X, y):
-    """A stochastic estimator fitted with two seeds ends in two different states."""
+    """A stochastic estimator fitted with two seeds ends in two different states.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]
+    >>> from sklearn.linear_model import LinearRegression, SGDRegressor
+    >>> from skpapers.utils.estimator_checks import check_different_seeds_differ
+    >>> check_different_seeds_differ(SGDRegressor(max_iter=5, tol=None), X, y)
+    >>> check_different_seeds_differ(LinearRegression(), X, y)
+    Traceback (most recent call last):
+        ...
+    AssertionError: a stochastic estimator must take a random_state parameter
+    """
     assert "random_state" in estimator.get_params(), (
         "a stochastic estimator must take a random_state parameter"
     )
@@ -163,7 +242,32 @@ def _with_value(X, value):
 
 
 def check_bad_input_raises(estimator, X, y):
-    """NaN, inf, empty input and a wrong feature count raise a clear ValueError."""
+    """NaN, inf, empty input and a wrong feature count raise a clear ValueError.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]
+    >>> from sklearn.linear_model import Ridge
+    >>> from skpapers.utils.estimator_checks import check_bad_input_raises
+    >>> check_bad_input_raises(Ridge(), X, y)
+    """
     bad_fits = [
         (_with_value(X, np.nan), y, r"nan", "NaN in X"),
         (_with_value(X, np.inf), y, r"inf", "inf in X"),
@@ -192,7 +296,31 @@ def _state_snapshot(estimator):
 
 
 def check_partial_fit_atomic(estimator, X, y):
-    """A ``partial_fit`` that fails on bad input leaves the state as it was."""
+    """A ``partial_fit`` that fails on bad input leaves the state as it was.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.naive_bayes import PooledGaussianNB
+    >>> from skpapers.utils.estimator_checks import check_partial_fit_atomic
+    >>> X = np.random.default_rng(0).standard_normal((30, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> check_partial_fit_atomic(PooledGaussianNB(), X, y)
+    """
     classes = np.unique(y) if is_classifier(estimator) else None
     half = len(X) // 2
     fitted = _partial_fit(
@@ -234,7 +362,32 @@ def check_partial_fit_atomic(estimator, X, y):
 
 
 def check_in_pipeline(estimator, X, y):
-    """``Pipeline([StandardScaler(), estimator])`` equals scaling then fitting."""
+    """``Pipeline([StandardScaler(), estimator])`` equals scaling then fitting.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]
+    >>> from sklearn.linear_model import Ridge
+    >>> from skpapers.utils.estimator_checks import check_in_pipeline
+    >>> check_in_pipeline(Ridge(), X, y)
+    """
     pipe = _fit(
         Pipeline([("scale", StandardScaler()), ("est", _seeded(estimator, 0))]), X, y
     )
@@ -244,7 +397,36 @@ def check_in_pipeline(estimator, X, y):
 
 
 def check_in_grid_search(estimator, X, y, param_grid, scoring=None):
-    """``GridSearchCV`` over ``param_grid`` fits, scores every candidate, refits."""
+    """``GridSearchCV`` over ``param_grid`` fits, scores every candidate, refits.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.
+    param_grid : dict or list of dict
+        The grid of :class:`~sklearn.model_selection.GridSearchCV`.
+    scoring : str, callable or None, default=None
+        Its ``scoring``.
+
+    Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]
+    >>> from sklearn.linear_model import Ridge
+    >>> from skpapers.utils.estimator_checks import check_in_grid_search
+    >>> check_in_grid_search(Ridge(), X, y, {"alpha": [0.1, 1.0]})
+    """
     search = _fit(
         GridSearchCV(
             _seeded(estimator, 0),

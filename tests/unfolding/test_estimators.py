@@ -150,6 +150,24 @@ def test_fit_leaves_torch_global_state_alone(data):
     assert torch.get_num_threads() == threads
 
 
+def test_seeded_fits_in_parallel_threads_are_reproducible(data):
+    """Threads (joblib, Dask workers as threads) share torch's global generator."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    Y, X, A, _, _ = data
+    seeds = [0, 1, 2, 3]
+
+    def fit(seed):
+        est = UnfoldedISTA(A, n_layers=3, max_epochs=3, batch_size=16)
+        return est.set_params(random_state=seed).fit(Y, X).step_sizes_
+
+    alone = [fit(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(fit, seeds))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_pickle_after_another_fit(data):
     Y, X, A, Y_test, _ = data
     first = UnfoldedISTA(A, n_layers=2, max_epochs=1, random_state=0).fit(Y, X)

@@ -1,0 +1,95 @@
+"""benchmarks/gpu_check.py: its dry run end to end, its coverage, its refusal.
+
+The dry run is the whole GPU check with array_api_strict's "device1" standing in
+for CuPy and "cpu" for "cuda", at small sizes: it proves the script's logic (the
+estimator list, the placement and agreement checks, the JSON and the table)
+without a GPU. The real run on a GPU is ``python -m benchmarks.gpu_check``.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.utils import get_tags
+
+from skpapers.utils import all_estimators
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args):
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu_check", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def test_dry_run_checks_every_gpu_path(tmp_path):
+    pytest.importorskip("array_api_strict")
+    pytest.importorskip("torch")
+    path = tmp_path / "gpu_check.json"
+    result = _run("--dry-run", "--json", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(path.read_text())
+    assert report["mode"] == "dry-run" and report["passed"]
+
+    # derived here independently of the script: no estimator is left out
+    array_api = {
+        name for name, cls in all_estimators() if get_tags(cls()).array_api_support
+    }
+    assert {"SketchedLinearRegression", "DPPWeightedLeastSquares"} <= array_api
+    rows = {row["estimator"]: row for row in report["rows"]}
+    assert array_api | {"PoolSampler.projection_dpp"} <= set(rows)
+    assert {"UnfoldedISTA", "EnsLossClassifier"} <= set(rows)
+    assert set(report["array_api_estimators"]) == array_api
+
+    for name, row in rows.items():
+        assert row["passed"] and row["on_device"], (name, row["note"])
+        assert row["max_abs_diff"] <= row["tolerance"], name
+        assert row["cpu_s"] > 0 and row["gpu_s"] > 0, name
+        assert row["tolerance_reason"] != "no tolerance stated", name
+    # the device chain rule drew the very rows of the numba one
+    assert rows["PoolSampler.projection_dpp"]["max_abs_diff"] == 0
+
+    table = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    assert table[0].startswith("| estimator | size | CPU s | GPU s | speedup")
+    assert len(table) == 2 + len(rows)
+    assert all(line.endswith("| yes | yes |") for line in table[2:])
+
+
+def test_the_placement_check_tells_host_from_device():
+    from benchmarks.gpu_check import dry_run_backend
+
+    xp = pytest.importorskip("array_api_strict")
+    backend = dry_run_backend()
+    on_device = backend.asarray(np.zeros(2))
+    assert backend.on_device(on_device, backend.asarray(np.ones((2, 2))))
+    assert not backend.on_device(on_device, np.zeros(2))  # NumPy: on the host
+    other_device = xp.asarray(np.zeros(2), device=xp.Device("CPU_DEVICE"))
+    assert not backend.on_device(other_device)
+
+
+def test_an_estimator_without_a_case_is_a_failed_row():
+    from benchmarks.gpu_check import dry_run_backend, run_case
+
+    pytest.importorskip("array_api_strict")
+    row = run_case("NewGPUEstimator", "array API", dry_run_backend(), {}, repeat=1)
+    assert not row["passed"] and "no gpu_check case" in row["note"]
+
+
+def test_without_a_gpu_it_exits_with_a_clear_message():
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed: this machine may have a GPU")
+    result = _run()
+    assert result.returncode == 2
+    assert "needs CuPy and a CUDA GPU" in result.stderr
+    assert "--dry-run" in result.stderr
