@@ -134,7 +134,8 @@ def run_case(benchmark, case, repeat=5):
     }
 
 
-_COLUMNS = [
+#: (key, heading) of the result table's columns; the docs' tables use them too.
+COLUMNS = [
     ("benchmark", "benchmark"),
     ("case", "case"),
     ("ours", "ours"),
@@ -155,13 +156,13 @@ _COLUMNS = [
 def markdown_table(rows):
     """Render result rows as a Markdown table."""
     lines = [
-        "| " + " | ".join(title for _, title in _COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
+        "| " + " | ".join(title for _, title in COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
     ]
     for row in rows:
         cells = [
             f"{row[key]:.3g}" if isinstance(row[key], float) else str(row[key])
-            for key, _ in _COLUMNS
+            for key, _ in COLUMNS
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

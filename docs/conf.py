@@ -13,6 +13,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
+sys.path.insert(1, str(DOCS.parent))  # the benchmarks package (table columns)
 
 from gen_benchmarks import write_benchmark_tables  # noqa: E402
 from gen_experiments import write_experiment_table  # noqa: E402

@@ -12,19 +12,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks._harness import COLUMNS as HARNESS_COLUMNS
+
+# The harness's columns, less the benchmark (one table each) and the memory ratio.
 COLUMNS = [
-    ("case", "case"),
-    ("ours", "ours"),
-    ("peer", "peer"),
-    ("seconds_ours", "s ours"),
-    ("seconds_peer", "s peer"),
-    ("speedup", "speed-up (peer/ours)"),
-    ("quality", "quality"),
-    ("quality_ours", "ours"),
-    ("quality_peer", "peer"),
-    ("quality_ratio", "ratio (ours/peer)"),
-    ("peak_mib_ours", "MiB ours"),
-    ("peak_mib_peer", "MiB peer"),
+    (key, heading)
+    for key, heading in HARNESS_COLUMNS
+    if key not in ("benchmark", "memory_ratio")
 ]
 SIZES = {"full": "Full-size run", "smoke": "Smoke-size run"}
 SMOKE_WARNING = """.. warning::

@@ -238,29 +238,9 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         single_target = y.ndim == 1
         Y = y[:, None] if single_target else y
         m, sketch = self._make_sketch(n_samples, n_features)
-
-        if self.solver == "sketch_and_solve":
-            coef, intercept = sketch_and_solve(
-                X,
-                Y,
-                sketch,
-                sqrt_weight=sqrt_weight,
-                fit_intercept=self.fit_intercept,
-            )
-            # One direct solve of the sketched problem.
-            n_iter = np.ones(Y.shape[1], dtype=np.int64)
-            relative_residual = None
-        else:
-            coef, intercept, n_iter, relative_residual = sketch_and_precondition(
-                X,
-                Y,
-                sketch,
-                sqrt_weight=sqrt_weight,
-                fit_intercept=self.fit_intercept,
-                tol=self.tol,
-                max_iter=self.max_iter,
-            )
-
+        coef, intercept, n_iter, relative_residual = self._solve(
+            X, Y, sketch, sqrt_weight
+        )
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         coef = coef.T.astype(dtype)
         intercept = intercept.astype(dtype)
@@ -270,6 +250,24 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.relative_residual_ = relative_residual
         return self
+
+    def _solve(self, X, Y, sketch, sqrt_weight):
+        """``(coef, intercept, n_iter, relative_residual)`` by ``self.solver``."""
+        if self.solver == "sketch_and_solve":
+            coef, intercept = sketch_and_solve(
+                X, Y, sketch, sqrt_weight=sqrt_weight, fit_intercept=self.fit_intercept
+            )
+            # One direct solve of the sketched problem.
+            return coef, intercept, np.ones(Y.shape[1], dtype=np.int64), None
+        return sketch_and_precondition(
+            X,
+            Y,
+            sketch,
+            sqrt_weight=sqrt_weight,
+            fit_intercept=self.fit_intercept,
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
 
     def _make_sketch(self, n_samples, n_features):
         """``(m, S)``: the sketch size and operator (the identity if ``m >= n``)."""
@@ -307,22 +305,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         Y = xp.astype(xp.reshape(y, (-1, 1)) if single_target else y, wide)
         n_samples, n_features = X.shape
         m, sketch = self._make_sketch(n_samples, n_features)
-        if self.solver == "sketch_and_solve":
-            coef, intercept = sketch_and_solve(
-                X, Y, sketch, sqrt_weight=sqrt_weight, fit_intercept=self.fit_intercept
-            )
-            n_iter = np.ones(Y.shape[1], dtype=np.int64)
-            relative_residual = None
-        else:
-            coef, intercept, n_iter, relative_residual = sketch_and_precondition(
-                X,
-                Y,
-                sketch,
-                sqrt_weight=sqrt_weight,
-                fit_intercept=self.fit_intercept,
-                tol=self.tol,
-                max_iter=self.max_iter,
-            )
+        coef, intercept, n_iter, relative_residual = self._solve(
+            X, Y, sketch, sqrt_weight
+        )
+        if relative_residual is not None:
             relative_residual = xp.asarray(relative_residual, dtype=wide, device=where)
         coef = xp.astype(coef.T, X.dtype)
         intercept = xp.astype(intercept, X.dtype)

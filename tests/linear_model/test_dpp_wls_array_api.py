@@ -16,15 +16,7 @@ from skpapers.linear_model._wls_solvers import weighted_least_squares
 from skpapers.sampling import PolynomialBasis, PoolSampler
 from skpapers.utils import device, to_numpy
 
-NAMESPACES = [("array_api_strict", "device1"), ("torch", "cpu")]
-
-
-def _namespace(name, where):
-    """The namespace and its device object (what ``device(array)`` returns)."""
-    xp = pytest.importorskip(name)
-    if name == "array_api_strict":
-        where = xp.Device(where)
-    return xp, device(xp.asarray([0.0], device=where))
+from .._array_api import NAMESPACES, namespace
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def pool():
     ids=["dpp-legendre", "volume-hermite", "repeated-columns"],
 )
 def test_device_fit_equals_the_numpy_reference(pool, name, where, params):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     X, Y = pool
     y = Y[:, 0] if "basis" in params else Y
     basis = params.get("basis")
@@ -75,7 +67,7 @@ def test_device_fit_equals_the_numpy_reference(pool, name, where, params):
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 def test_device_select_and_fit_function_use_the_same_points(pool, name, where):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     X, _ = pool
     model = DPPWeightedLeastSquares(basis="legendre", degree=3, random_state=1)
     with config_context(array_api_dispatch=True):

@@ -14,15 +14,7 @@ from sklearn import config_context
 from skpapers import SketchedLinearRegression
 from skpapers.utils import device, to_numpy
 
-NAMESPACES = [("array_api_strict", "device1"), ("torch", "cpu")]
-
-
-def _namespace(name, where):
-    """The namespace and its device object (what ``device(array)`` returns)."""
-    xp = pytest.importorskip(name)
-    if name == "array_api_strict":
-        where = xp.Device(where)
-    return xp, device(xp.asarray([0.0], device=where))
+from .._array_api import NAMESPACES, namespace
 
 
 def _problem(n=3000, d=6, n_targets=1, seed=0):
@@ -41,7 +33,7 @@ def _problem(n=3000, d=6, n_targets=1, seed=0):
     [("sketch_and_solve", 1), ("sketch_and_solve", 2), ("sketch_and_precondition", 2)],
 )
 def test_device_fit_equals_the_numpy_fit(name, where, sketch, solver, n_targets):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     X, y, w = _problem(n_targets=n_targets)
     params = dict(sketch=sketch, solver=solver, sketch_size=120, random_state=0)
     expected = SketchedLinearRegression(**params).fit(X, y, sample_weight=w)
@@ -73,7 +65,7 @@ def test_device_fit_equals_the_numpy_fit(name, where, sketch, solver, n_targets)
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 def test_device_float32_stays_float32_and_rank_deficiency_gives_min_norm(name, where):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     X, y, _ = _problem(d=4)
     X = np.hstack([X, X[:, :1]])  # a repeated column: the minimum-norm solution
     params = dict(sketch_size=100, fit_intercept=False, random_state=0)
@@ -95,7 +87,7 @@ def test_device_float32_stays_float32_and_rank_deficiency_gives_min_norm(name, w
 
 
 def test_unsupported_combinations_raise_a_clear_error():
-    xp, where = _namespace(*NAMESPACES[0])
+    xp, where = namespace(*NAMESPACES[0])
     X, y, _ = _problem(n=200, d=3)
     X_xp, y_xp = xp.asarray(X, device=where), xp.asarray(y, device=where)
     with config_context(array_api_dispatch=True):

@@ -14,15 +14,7 @@ from sklearn import config_context
 from skpapers.sampling import PoolSampler, orthonormal_pool_basis
 from skpapers.utils import device, to_numpy
 
-NAMESPACES = [("array_api_strict", "device1"), ("torch", "cpu")]
-
-
-def _namespace(name, where):
-    """The namespace and its device object (what ``device(array)`` returns)."""
-    xp = pytest.importorskip(name)
-    if name == "array_api_strict":
-        where = xp.Device(where)
-    return xp, device(xp.asarray([0.0], device=where))
+from .._array_api import NAMESPACES, namespace
 
 
 def _features(n_candidates, n_features, seed):
@@ -33,7 +25,7 @@ def _features(n_candidates, n_features, seed):
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 def test_device_dpp_draws_the_numpy_gram_schmidt_sample(name, where):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     tiny = _features(6, 3, seed=0)  # 20 subsets, all reached by 200 seeds
     large = _features(400, 12, seed=1)
     for features, seeds in ((tiny, range(200)), (large, range(5))):
@@ -57,7 +49,7 @@ def test_device_dpp_draws_the_numpy_gram_schmidt_sample(name, where):
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 def test_every_strategy_on_the_device_matches_numpy(name, where):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     features = _features(300, 8, seed=2)
     reference = PoolSampler(features, method="gram_schmidt")
     with config_context(array_api_dispatch=True):
@@ -92,7 +84,7 @@ def test_every_strategy_on_the_device_matches_numpy(name, where):
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 def test_device_orthonormal_basis_spans_the_features(name, where):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     features = _features(50, 4, seed=3)
     features = np.hstack([features, features[:, :1] - 2 * features[:, 1:2]])  # rank 4
     expected = orthonormal_pool_basis(features)

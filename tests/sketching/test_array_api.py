@@ -13,21 +13,13 @@ from sklearn import config_context
 from skpapers.sketching import SRHT, CountSketch, GaussianSketch, SparseSignSketch, fwht
 from skpapers.utils import device, to_numpy
 
-NAMESPACES = [("array_api_strict", "device1"), ("torch", "cpu")]
-
-
-def _namespace(name, where):
-    """The namespace and its device object (what ``device(array)`` returns)."""
-    xp = pytest.importorskip(name)
-    if name == "array_api_strict":
-        where = xp.Device(where)
-    return xp, device(xp.asarray([0.0], device=where))
+from .._array_api import NAMESPACES, namespace
 
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 @pytest.mark.parametrize("Sketch", [SRHT, GaussianSketch])
 def test_device_sketch_is_the_numpy_sketch(name, where, Sketch):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     # 300 rows: padded to 512 and, for the SRHT, tiled (64-row tiles) on NumPy,
     # while the array-API path runs the full transform: the two must still be
     # the very same matrix, drawn from the same seed.
@@ -57,7 +49,7 @@ def test_device_sketch_is_the_numpy_sketch(name, where, Sketch):
 
 @pytest.mark.parametrize("name, where", NAMESPACES)
 def test_fwht_in_any_namespace_is_the_hadamard_transform(name, where):
-    xp, where = _namespace(name, where)
+    xp, where = namespace(name, where)
     A = np.random.default_rng(0).standard_normal((64, 3))
     with config_context(array_api_dispatch=True):
         HA = fwht(xp.asarray(A, device=where))
@@ -71,7 +63,7 @@ def test_fwht_in_any_namespace_is_the_hadamard_transform(name, where):
 
 @pytest.mark.parametrize("Sketch", [CountSketch, SparseSignSketch])
 def test_sparse_sketches_refuse_device_arrays(Sketch):
-    xp, where = _namespace(*NAMESPACES[0])
+    xp, where = namespace(*NAMESPACES[0])
     S = Sketch(8, 10, random_state=0)
     with config_context(array_api_dispatch=True):
         with pytest.raises(ValueError, match="no array-API"):
