@@ -13,9 +13,7 @@
 - every recipe of ``docs/scaling_out.rst`` runs and passes its own checks.
 
 The shared cluster runs one process per worker (``processes=True``): that is what a
-real cluster does (every task and fitted model crosses a pickle boundary), and
-threads would share torch's global random generator, which the unfolded networks
-seed, between concurrent fits.
+real cluster does (every task and fitted model crosses a pickle boundary).
 """
 
 import runpy

@@ -66,12 +66,13 @@ def _unfolded(m):
 
 def _ensloss(m):
     # The paper's claim is NOT reproduced at quick size (see the report): EnsLoss
-    # is never significantly better than a fixed loss. What must hold is that the
-    # verdict follows from the paired-test counts and that no fit diverged.
-    net = m["net_better_minus_worse"]
-    for loss, counts in m["counts"].items():
-        assert net[loss] == counts["better"] - counts["worse"]
+    # is never significantly better than a fixed loss. What holds is that it
+    # trains as well as they do: no diverged fit, mean test accuracy within two
+    # points of every fixed loss's.
     assert m["diverged"]["ensloss"] == 0
+    accuracy = m["mean_accuracy"]
+    for loss in ("bce", "hinge", "exponential"):
+        assert abs(accuracy["ensloss"] - accuracy[loss]) <= 0.02, accuracy
 
 
 HEADLINES = {

@@ -19,7 +19,7 @@ from ..sketching._operators import (
     _IdentitySketch,
     _is_dask,
 )
-from ..utils import check_same_namespace, device
+from ..utils import check_same_namespace, device, keep_state_on_error
 from ..utils._array_api import dispatch_namespace, move_to_namespace, widest_float
 from ._sketched_solvers import (
     SKETCHES,
@@ -189,6 +189,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         return min(int(m), n_samples)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the linear model through a sketch of the rows of ``[X 1]`` and ``y``.
 

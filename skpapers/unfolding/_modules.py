@@ -25,6 +25,7 @@ With every :math:`\gamma_t = 1/L` and :math:`\lambda_t = \lambda` the network *i
 """
 
 import math
+import threading
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -32,6 +33,8 @@ import numpy as np
 from joblib import effective_n_jobs
 
 _TORCH_CLASSES = ("UnfoldedNetwork", "SquaredError", "SparseObjective")
+# torch_threads's bookkeeping: calls in progress, and the setting they replaced.
+_THREADS = {"lock": threading.Lock(), "active": 0, "saved": None}
 
 
 def torch_classes():
@@ -203,19 +206,27 @@ class Minibatches:
 def torch_threads(n_jobs):
     """Run torch's CPU kernels on ``n_jobs`` threads (joblib's convention).
 
-    The caller's setting is restored on exit. The layers are small matrix
-    products: on one thread they are fastest unless the batches are large, and
-    several processes each spinning up all cores' worth of OpenMP threads slow each
-    other down by an order of magnitude.
+    The layers are small matrix products: on one thread they are fastest unless
+    the batches are large, and several processes each spinning up all cores' worth
+    of OpenMP threads slow each other down by an order of magnitude. torch's
+    thread count is process-wide, so fits running at the same time in several
+    threads (joblib's threading backend, Dask workers as threads) share it: the
+    first one in sets it, and the last one out restores what was set before.
     """
     import torch
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(effective_n_jobs(n_jobs))
+    with _THREADS["lock"]:
+        if _THREADS["active"] == 0:
+            _THREADS["saved"] = torch.get_num_threads()
+            torch.set_num_threads(effective_n_jobs(n_jobs))
+        _THREADS["active"] += 1
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        with _THREADS["lock"]:
+            _THREADS["active"] -= 1
+            if _THREADS["active"] == 0:
+                torch.set_num_threads(_THREADS["saved"])
 
 
 def __getattr__(name):

@@ -289,6 +289,20 @@ def test_bad_parameters_and_input_raise_value_error():
         reg.predict(X[:, :2])
 
 
+def test_failed_fit_leaves_the_fitted_model_alone():
+    X, y = _incoherent(np.random.default_rng(9), 200, 3)
+    reg = SketchedLinearRegression(sketch_size=50, random_state=0).fit(X, y)
+    before = (reg.coef_.copy(), reg.intercept_, reg.n_features_in_)
+    X_bad = np.hstack([X, X[:, :2]])
+    X_bad[:, 0] = 1e308  # validates, but its sketch overflows
+    with pytest.raises(ValueError, match="not finite"):
+        reg.fit(X_bad, y)
+    assert reg.n_features_in_ == before[2] == 3
+    np.testing.assert_array_equal(reg.coef_, before[0])
+    assert reg.intercept_ == before[1]
+    np.testing.assert_allclose(reg.predict(X), X @ reg.coef_ + reg.intercept_)
+
+
 def test_seed_reproduces_the_fit_and_changes_it():
     X, y = _incoherent(np.random.default_rng(9), 500, 3)
     first = SketchedLinearRegression(sketch_size=30, random_state=1).fit(X, y).coef_

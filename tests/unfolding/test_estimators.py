@@ -161,9 +161,18 @@ def test_seeded_fits_in_parallel_threads_are_reproducible(data):
         est = UnfoldedISTA(A, n_layers=3, max_epochs=3, batch_size=16)
         return est.set_params(random_state=seed).fit(Y, X).step_sizes_
 
-    alone = [fit(seed) for seed in seeds]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        together = list(pool.map(fit, seeds))
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the fits use 1 (n_jobs=None) and must restore 2
+    try:
+        alone = [fit(seed) for seed in seeds]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            together = list(pool.map(fit, seeds))
+        # overlapping calls restore torch's process-wide thread count in the end
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
     for a, b in zip(alone, together):
         np.testing.assert_array_equal(a, b)
 
