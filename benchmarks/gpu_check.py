@@ -26,7 +26,12 @@ is 0 only if every row passes.
 non-CPU ``"device1"`` stands in for CuPy (arrays there cannot silently become
 NumPy arrays, so the on-device checks mean something) and ``"cpu"`` for
 ``"cuda"``, at the small sizes. Without ``--dry-run``, the script exits with a
-message and status 2 when CuPy or a CUDA device is missing.
+message and status 2 when CuPy (``cupy-cuda12x`` or ``cupy-cuda13x``) or a CUDA
+device is missing. A preflight then checks the other packages the rows need
+(``array-api-compat`` and scikit-learn >= 1.6 for the array-API rows, torch with
+CUDA for the torch-device rows, skorch for the unfolded networks) and prints
+what is missing; each row that needs a missing package fails with that
+message instead of a traceback, and the other rows still run.
 
 Sizes (``SIZES["full"]``) are the issue's: KroneckerSBL with 32^3 atoms,
 SketchedLinearRegression at n = 2^22, d = 256 (SRHT through the array-API FWHT),
@@ -45,16 +50,18 @@ import os
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import argparse
+import importlib.util
 import inspect
 import json
 import platform
+import re
 import statistics
 import sys
 import time
 import traceback
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
@@ -158,6 +165,8 @@ class Backend:
     device: object
     torch_device: str
     dry_run: bool
+    #: requirement -> what is wrong with it on this machine (see :func:`preflight`)
+    missing: dict = field(default_factory=dict)
 
     def asarray(self, a):
         if self.dry_run:
@@ -222,7 +231,67 @@ def dry_run_backend():
         device=array_api_strict.Device("device1"),
         torch_device="cpu",
         dry_run=True,
+        missing=preflight(cuda=False),
     )
+
+
+# The Python packages the GPU rows need besides CuPy, checked before any row runs
+# (a GPU image may have CuPy and a CUDA torch but not the others).
+ARRAY_API_COMPAT = "array-api-compat"
+SKLEARN_1_6 = "scikit-learn>=1.6"
+SKORCH = "skorch"
+TORCH_CUDA = "torch (CUDA build)"
+INSTALL_HINT = {
+    ARRAY_API_COMPAT: "pip install array-api-compat",
+    SKLEARN_1_6: "pip install 'scikit-learn>=1.6'",
+    SKORCH: "pip install skorch",
+    TORCH_CUDA: "install the CUDA build of torch matching the driver",
+}
+
+
+def preflight(cuda=True):
+    """``{requirement: problem}`` for each requirement this machine lacks.
+
+    Checks ``array_api_compat`` (every array-API row: scikit-learn's dispatch
+    goes through it), scikit-learn >= 1.6 (``array_api_dispatch`` with SciPy's
+    support, ``validate_data``), skorch (the unfolded networks) and torch, with a
+    CUDA device when ``cuda`` (the torch-device rows). Nothing is imported that
+    a row would not import anyway.
+    """
+    missing = {}
+    if importlib.util.find_spec("array_api_compat") is None:
+        missing[ARRAY_API_COMPAT] = "not installed"
+    import sklearn
+
+    version = tuple(int(part) for part in re.findall(r"\d+", sklearn.__version__)[:2])
+    if version < (1, 6):
+        missing[SKLEARN_1_6] = f"found scikit-learn {sklearn.__version__}"
+    if importlib.util.find_spec("skorch") is None:
+        missing[SKORCH] = "not installed"
+    if importlib.util.find_spec("torch") is None:
+        missing[TORCH_CUDA] = "torch is not installed"
+    elif cuda:
+        import torch
+
+        if not torch.cuda.is_available():
+            missing[TORCH_CUDA] = (
+                f"torch {torch.__version__} finds no CUDA device "
+                f"(built for CUDA {torch.version.cuda})"
+            )
+    return missing
+
+
+def requirements(name, kind):
+    """The :func:`preflight` requirements of one row."""
+    if kind.startswith("array API"):
+        return [ARRAY_API_COMPAT, SKLEARN_1_6]
+    return [TORCH_CUDA] + ([SKORCH] if name.startswith("Unfolded") else [])
+
+
+def missing_message(missing, needs=None):
+    """One line naming the missing requirements (of ``needs``) and their fix."""
+    names = [r for r in (needs or missing) if r in missing]
+    return "; ".join(f"{r}: {missing[r]} ({INSTALL_HINT[r]})" for r in names)
 
 
 def cupy_backend():
@@ -232,9 +301,10 @@ def cupy_backend():
     except ImportError as exc:
         raise RuntimeError(
             "gpu_check needs CuPy and a CUDA GPU, and CuPy is not installed "
-            f"({exc}). Install cupy-cuda12x (and a CUDA build of torch) on the GPU "
-            "machine, or run `python -m benchmarks.gpu_check --dry-run` to check "
-            "the script's logic on the CPU."
+            f"({exc}). Install cupy-cuda12x or cupy-cuda13x (matching the CUDA "
+            "driver), and a CUDA build of torch, on the GPU machine, or run "
+            "`python -m benchmarks.gpu_check --dry-run` to check the script's "
+            "logic on the CPU."
         ) from None
     try:
         n_devices = cupy.cuda.runtime.getDeviceCount()
@@ -248,12 +318,29 @@ def cupy_backend():
             "`python -m benchmarks.gpu_check --dry-run` to check the script's "
             "logic on the CPU."
         )
+    missing = preflight(cuda=True)
+    if missing:
+        print(
+            f"gpu_check preflight (CuPy {cupy.__version__}, {n_devices} CUDA "
+            f"device(s)): MISSING {missing_message(missing)}. The rows that need "
+            "them fail with this message; the others run.",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print(
+            f"gpu_check preflight: CuPy {cupy.__version__}, array-api-compat, "
+            "scikit-learn>=1.6, skorch and torch with CUDA all present.",
+            file=sys.stderr,
+            flush=True,
+        )
     return Backend(
         name="cupy",
         xp=cupy,
         device=cupy.cuda.Device(0),
         torch_device="cuda",
         dry_run=False,
+        missing=missing,
     )
 
 
@@ -565,7 +652,13 @@ def _unfolded_case(name):
 
 @contextmanager
 def _record_mlp_device():
-    """Record the torch device the EnsLoss MLP trains on (``resolve_device``)."""
+    """Record the torch device the EnsLoss MLP trains on (``resolve_device``).
+
+    The MLP's torch parameters live only inside the training loop (the fitted
+    weights are NumPy), so, unlike the unfolded networks' ``net_.module_``, there
+    is no fitted tensor whose device could be read afterwards: the device that
+    ``resolve_device`` hands the loop is the best evidence available.
+    """
     from skpapers.ensemble import _torch_mlp
 
     seen, original = [], _torch_mlp.resolve_device
@@ -656,6 +749,10 @@ def run_case(name, kind, backend, sizes, repeat):
         "passed": False,
         "note": "",
     }
+    needs = [r for r in requirements(name, kind) if r in backend.missing]
+    if needs:
+        row["note"] = "not run, missing " + missing_message(backend.missing, needs)
+        return row
     case = CASES.get(name)
     if case is None:
         row["note"] = (
@@ -798,7 +895,8 @@ def main(argv=None):
 
 def _versions(backend):
     versions = {"python": platform.python_version(), "numpy": np.__version__}
-    for module in ("sklearn", "scipy", "torch", backend.xp.__name__):
+    modules = ("sklearn", "scipy", "array_api_compat", "torch", "skorch")
+    for module in (*modules, backend.xp.__name__):
         if module in sys.modules:
             versions[module] = getattr(sys.modules[module], "__version__", "?")
     return versions

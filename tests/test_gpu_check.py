@@ -52,6 +52,11 @@ def test_dry_run_checks_every_gpu_path(tmp_path):
     assert {"UnfoldedISTA", "EnsLossClassifier"} <= set(rows)
     assert set(report["array_api_estimators"]) == array_api
 
+    # Wiring only, not tolerance: in the dry run the torch rows compare a "cpu"
+    # fit with a "cpu" fit and array_api_strict wraps NumPy, so most differences
+    # are 0 by construction. That the agreement check can fail is
+    # test_a_gpu_result_beyond_its_tolerance_is_a_failed_row's business; the
+    # tolerances themselves are only tested by a run on a GPU.
     for name, row in rows.items():
         assert row["passed"] and row["on_device"], (name, row["note"])
         assert row["max_abs_diff"] <= row["tolerance"], name
@@ -93,3 +98,46 @@ def test_without_a_gpu_it_exits_with_a_clear_message():
     assert result.returncode == 2
     assert "needs CuPy and a CUDA GPU" in result.stderr
     assert "--dry-run" in result.stderr
+
+
+def test_a_gpu_result_beyond_its_tolerance_is_a_failed_row(monkeypatch):
+    import benchmarks.gpu_check as gpu_check
+    from skpapers.utils import to_numpy
+
+    pytest.importorskip("array_api_strict")
+    backend = gpu_check.dry_run_backend()
+    sizes = gpu_check.SIZES["small"]
+    name = "PooledGaussianNB"
+    row = gpu_check.run_case(name, "array API", backend, sizes, repeat=1)
+    assert row["passed"], row["note"]
+    tolerance = row["tolerance"]
+    assert tolerance > 0
+    # every array copied back from the device is off by 3x the tolerance
+    monkeypatch.setattr(gpu_check, "to_numpy", lambda a: to_numpy(a) + 3 * tolerance)
+    row = gpu_check.run_case(name, "array API", backend, sizes, repeat=1)
+    assert row["on_device"] and not row["passed"]
+    assert row["max_abs_diff"] == pytest.approx(3 * tolerance, rel=1e-6)
+    assert "| **NO** |" in gpu_check.markdown_table([row])
+
+
+def test_a_row_needing_a_missing_package_fails_with_the_package_name():
+    from benchmarks.gpu_check import dry_run_backend, run_case
+
+    pytest.importorskip("array_api_strict")
+    backend = dry_run_backend()
+    assert backend.missing == {}  # this environment has everything
+    backend.missing = {
+        "skorch": "not installed",
+        "array-api-compat": "not installed",
+    }
+    for name, kind, package in [
+        ("UnfoldedISTA", "torch device", "skorch: not installed"),
+        ("PooledGaussianNB", "array API", "array-api-compat: not installed"),
+    ]:
+        row = run_case(name, kind, backend, {}, repeat=1)
+        assert not row["passed"] and "traceback" not in row
+        assert row["note"].startswith("not run, missing " + package), row["note"]
+    # EnsLoss needs torch, not skorch: it is not held back (it runs, and fails
+    # here only for want of sizes)
+    row = run_case("EnsLossClassifier", "torch device", backend, {}, repeat=1)
+    assert row["note"] == "KeyError: 'mlp'"

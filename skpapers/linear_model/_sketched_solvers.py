@@ -85,7 +85,12 @@ from ..sketching._operators import (
     _is_dask,
 )
 from ..utils import device
-from ..utils._array_api import dispatch_namespace, widest_float
+from ..utils._array_api import (
+    dispatch_namespace,
+    lstsq,
+    truncated_svd_of_r,
+    widest_float,
+)
 
 LINF_CONSTANT = 0.1
 
@@ -282,7 +287,7 @@ def sketch_and_solve(X, Y, sketch, *, sqrt_weight=None, fit_intercept=True):
     xp = dispatch_namespace(X)
     if xp is not None:
         SX, SY = _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp)
-        return _split_xp(_lstsq_xp(SX, SY, xp), fit_intercept, xp)
+        return _split_xp(lstsq(SX, SY, xp), fit_intercept, xp)
     SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept)
     with _small_blas():
         solution = la.lstsq(SX, SY, lapack_driver="gelsd")[0]
@@ -308,21 +313,6 @@ def _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp):
             "(or values so large that their sketch overflows)."
         )
     return SX, SE
-
-
-def _truncated_svd_of_r(SA, xp):
-    """``(Q, U_k, s_k, V_k)``: ``S A = Q U S V^T``, ``s > max(m, d) eps s_1`` kept."""
-    Q, R = xp.linalg.qr(SA)
-    U, s, Vt = xp.linalg.svd(R, full_matrices=False)
-    cutoff = max(SA.shape) * xp.finfo(SA.dtype).eps * float(s[0]) if s.shape[0] else 0
-    rank = int(xp.sum(xp.astype(s > cutoff, xp.int64)))
-    return Q, U[:, :rank], s[:rank], Vt[:rank, :].T
-
-
-def _lstsq_xp(A, B, xp):
-    """Minimum-norm least-squares solution of ``A X = B`` (QR, then SVD of R)."""
-    Q, U, s, V = _truncated_svd_of_r(A, xp)
-    return V @ ((U.T @ (Q.T @ B)) / s[:, None])
 
 
 def _split_xp(coef, fit_intercept, xp):
@@ -382,7 +372,8 @@ class _PreconditionerXP:
     """
 
     def __init__(self, SA, xp):
-        _, _, self.s, self.V = _truncated_svd_of_r(SA, xp)
+        self.factors = truncated_svd_of_r(SA, xp)
+        _, _, self.s, self.V = self.factors
         self.rank = self.s.shape[0]
 
     def apply(self, v):
@@ -649,7 +640,7 @@ def _sketch_and_precondition_xp(
     """
     SX, SY = _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp)
     precond = _PreconditionerXP(SX, xp)
-    start = _lstsq_xp(SX, SY, xp)
+    start = lstsq(SX, SY, xp, factors=precond.factors)  # one factorisation of SX
     op = _AugmentedOperatorXP(X, sqrt_weight, fit_intercept, xp)
     k = SY.shape[1]
     columns = []

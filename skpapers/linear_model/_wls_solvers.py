@@ -14,7 +14,7 @@ import numpy as np
 from scipy.linalg import lstsq
 
 from ..utils._array_api import dispatch_namespace
-from ._sketched_solvers import _lstsq_xp
+from ..utils._array_api import lstsq as lstsq_xp
 
 
 def weighted_least_squares(features, y, weights):
@@ -47,7 +47,7 @@ def weighted_least_squares(features, y, weights):
         rhs = xp.astype(y, features.dtype)
         rhs = root * rhs if rhs.ndim == 1 else root[:, None] * rhs
         column = rhs.ndim == 1
-        coef = _lstsq_xp(
+        coef = lstsq_xp(
             root[:, None] * features,
             xp.reshape(rhs, (-1, 1)) if column else rhs,
             xp,

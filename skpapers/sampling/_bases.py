@@ -77,17 +77,7 @@ def legendre(x, degree):
     >>> np.allclose(V.T @ (V * weights[:, None] / 2), np.eye(5))
     True
     """
-    x = np.asarray(x, dtype=np.float64)
-    values = np.empty((x.shape[0], degree + 1))
-    values[:, 0] = 1.0
-    if degree >= 1:
-        values[:, 1] = x
-    for k in range(1, degree):
-        values[:, k + 1] = ((2 * k + 1) * x * values[:, k] - k * values[:, k - 1]) / (
-            k + 1
-        )
-    values *= np.sqrt(2.0 * np.arange(degree + 1) + 1.0)
-    return values
+    return _legendre(np.asarray(x, dtype=np.float64), degree, np)
 
 
 def hermite(x, degree):
@@ -115,36 +105,38 @@ def hermite(x, degree):
     >>> np.allclose(G, np.eye(5))
     True
     """
-    x = np.asarray(x, dtype=np.float64)
-    values = np.empty((x.shape[0], degree + 1))
-    values[:, 0] = 1.0
-    if degree >= 1:
-        values[:, 1] = x
-    for k in range(1, degree):
-        values[:, k + 1] = (x * values[:, k] - np.sqrt(k) * values[:, k - 1]) / np.sqrt(
-            k + 1
-        )
-    return values
+    return _hermite(np.asarray(x, dtype=np.float64), degree, np)
 
 
-_EVALUATE = {"legendre": legendre, "hermite": hermite}
-
-
-def _univariate_xp(family, x, degree, xp):
-    """``legendre`` or ``hermite`` of a 1-D array of any namespace (same recurrence)."""
+def _three_term(x, degree, xp, step):
+    """``[p_0(x), ..., p_degree(x)]`` stacked as columns, from ``p_0 = 1``,
+    ``p_1 = x`` and ``p_{k+1} = step(x, p_k, p_{k-1}, k)``; any namespace ``xp``."""
     columns = [xp.ones_like(x), x][: degree + 1]
     for k in range(1, degree):
-        if family == "legendre":
-            columns.append(
-                ((2 * k + 1) * x * columns[k] - k * columns[k - 1]) / (k + 1)
-            )
-        else:
-            columns.append(
-                (x * columns[k] - math.sqrt(k) * columns[k - 1]) / math.sqrt(k + 1)
-            )
-    if family == "legendre":
-        columns = [math.sqrt(2 * k + 1) * c for k, c in enumerate(columns)]
+        columns.append(step(x, columns[k], columns[k - 1], k))
     return xp.stack(columns, axis=1)
+
+
+def _legendre(x, degree, xp):
+    """:func:`legendre` of a 1-D float array of namespace ``xp``."""
+    values = _three_term(
+        x, degree, xp, lambda x, p, q, k: ((2 * k + 1) * x * p - k * q) / (k + 1)
+    )
+    scale = [math.sqrt(2 * k + 1) for k in range(degree + 1)]
+    return values * xp.asarray(scale, dtype=values.dtype, device=device(values))
+
+
+def _hermite(x, degree, xp):
+    """:func:`hermite` of a 1-D float array of namespace ``xp``."""
+    return _three_term(
+        x,
+        degree,
+        xp,
+        lambda x, p, q, k: (x * p - math.sqrt(k) * q) / math.sqrt(k + 1),
+    )
+
+
+_UNIVARIATE = {"legendre": _legendre, "hermite": _hermite}
 
 
 def _sample_legendre_squared(k, size, rng):
@@ -390,9 +382,9 @@ class PolynomialBasis:
             return self._evaluate_xp(X, xp)
         X = self._check_X(X)
         features = np.ones((X.shape[0], self.n_basis))
-        evaluate = _EVALUATE[self.family]
+        evaluate = _UNIVARIATE[self.family]
         for i in range(self.n_dims):
-            univariate = evaluate(X[:, i], int(self.multi_indices[:, i].max()))
+            univariate = evaluate(X[:, i], int(self.multi_indices[:, i].max()), np)
             features *= univariate[:, self.multi_indices[:, i]]
         return features
 
@@ -408,7 +400,7 @@ class PolynomialBasis:
         features = None
         for i in range(self.n_dims):
             degrees = self.multi_indices[:, i]
-            univariate = _univariate_xp(self.family, X[:, i], int(degrees.max()), xp)
+            univariate = _UNIVARIATE[self.family](X[:, i], int(degrees.max()), xp)
             factor = xp.take(univariate, xp.asarray(degrees, device=where), axis=1)
             features = factor if features is None else features * factor
         return features

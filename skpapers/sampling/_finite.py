@@ -62,7 +62,7 @@ import numpy as np
 from scipy.linalg import qr
 
 from ..utils import device
-from ..utils._array_api import dispatch_namespace, widest_float
+from ..utils._array_api import dispatch_namespace, truncated_svd_of_r, widest_float
 from ._base import _BaseSampler
 from ._kernels import RESIDUAL_FLOOR, chain_rule_gram_schmidt, chain_rule_rejection
 
@@ -132,30 +132,27 @@ def _orthonormal_pool_basis_xp(features, rtol, xp):
     features = xp.astype(features, widest_float(xp, device(features)))
     if not bool(xp.all(xp.isfinite(features))):
         raise ValueError("features contain NaN or infinity.")
-    Q, R = xp.linalg.qr(features)
-    U, singular, _ = xp.linalg.svd(R, full_matrices=False)
-    if rtol is None:
-        rtol = max(features.shape) * xp.finfo(features.dtype).eps
-    largest = float(singular[0])
-    rank = int(xp.sum(xp.astype(singular > rtol * largest, xp.int64)))
-    if largest <= 0 or rank == 0:
+    Q, U, singular, _ = truncated_svd_of_r(features, xp, rtol)
+    if singular.shape[0] == 0:
         raise ValueError("features are all zero: the space V_m is empty.")
-    return Q @ U[:, :rank]
+    return Q @ U
 
 
 def draw_from_cdf(cdf, uniforms, xp=np):
     """Indices a with probability (cdf[a] - cdf[a-1]) / cdf[-1], by inversion.
 
     ``cdf`` may live on a device, an array of namespace ``xp``; ``uniforms`` are
-    host draws.
+    host draws. A target that rounds up to ``cdf[-1]`` gets the last index of
+    positive mass (the first with ``cdf[a] == cdf[-1]``), never a trailing
+    zero-mass index, as the numba chain rule does.
     """
     if xp is np:
-        return np.minimum(
-            np.searchsorted(cdf, uniforms * cdf[-1], side="right"), cdf.shape[0] - 1
-        )
+        last = np.searchsorted(cdf, cdf[-1], side="left")
+        return np.minimum(np.searchsorted(cdf, uniforms * cdf[-1], side="right"), last)
     targets = xp.asarray(uniforms, dtype=cdf.dtype, device=device(cdf)) * cdf[-1]
     index = xp.searchsorted(cdf, targets, side="right")
-    return xp.where(index < cdf.shape[0], index, cdf.shape[0] - 1)
+    last = xp.searchsorted(cdf, cdf[-1:], side="left")
+    return xp.where(index < last, index, last)
 
 
 def _expected_proposals(m, n_chosen):
@@ -238,7 +235,8 @@ def chain_rule_gram_schmidt_xp(Q, uniforms, xp):
     for i in range(m):
         cdf = xp.cumulative_sum(residual2)
         pick = xp.searchsorted(cdf, u[i : i + 1] * cdf[-1], side="right")
-        pick = xp.where(pick < N, pick, N - 1)
+        last = xp.searchsorted(cdf, cdf[-1:], side="left")  # last positive mass
+        pick = xp.where(pick < last, pick, last)
         chosen.append(pick)
         if i == m - 1:
             break

@@ -39,13 +39,18 @@ Array-API path (CuPy, torch, ...)
 Under ``sklearn.config_context(array_api_dispatch=True)``, :class:`SRHT` and
 :class:`GaussianSketch` apply to arrays of any array-API namespace and return the
 sketch in that namespace, on that device. The random numbers are drawn on the
-host from the same tile generators, so ``S`` is *the same matrix* as on NumPy:
-the SRHT multiplies by the signs ``D``, zero-pads to ``n'`` rows and runs the
-whole FWHT as ``log2 n'`` butterfly steps, each one reshape of the array to
-``(n' / 2h, 2, h, d)`` and one stack of the half-sums and half-differences
-(:func:`fwht` does the same for a non-NumPy array), then keeps the sampled rows;
-the Gaussian sketch moves each host tile of ``S`` to the device for one GEMM (the
-draws cost ``O(m n)`` on the host, so it is there for agreement, not speed).
+host from the same tile generators, so ``S`` is *the same matrix* as on NumPy.
+The SRHT runs the tiled formula above, vectorised over groups of whole tiles: a
+group of ``D A`` rows (only the last tile zero-padded) is viewed as
+``(tiles, B, d)``, transformed by ``log2 B`` butterfly steps along its middle
+axis (each one reshape to ``(tiles, B / 2h, 2, h, d)`` and one stack of the
+half-sums and half-differences; :func:`fwht` does the same along the rows of a
+non-NumPy array), the sampled rows ``p_r`` of every tile are gathered and summed
+over tiles with the signs ``H_{n'/B}[q_r, t]``: ``O(n d log B + (n / B) m d)`` work, and
+besides ``A`` only one group of tiles (``_XP_GROUP_ELEMENTS`` entries) and the
+``m x d`` sketch in memory. The Gaussian sketch moves each host tile of ``S``
+to the device for one GEMM (the draws cost ``O(m n)`` on the host, so it is
+there for agreement, not speed).
 The sparse sketches build SciPy sparse matrices and have no such path.
 """
 
@@ -61,6 +66,9 @@ from ..utils._array_api import dispatch_namespace, widest_float
 from . import _kernels
 
 _MAX_SEED = 2**63 - 1
+# Entries of A copied at a time by the array-API SRHT (whole tiles): 32 MiB of
+# float64, so the transform's temporaries stay a small fraction of a large A.
+_XP_GROUP_ELEMENTS = 1 << 22
 
 
 def _is_dask(A):
@@ -78,26 +86,32 @@ def _dask_rows(a, row_chunks):
 
 
 def _xp_float(A, xp):
-    """``A``'s dtype if it is real floating, else the widest float of its device."""
-    if xp.isdtype(A.dtype, "real floating"):
-        return A.dtype
+    """float32 stays float32, anything else the widest float of ``A``'s device.
+
+    The NumPy path's rule (float16 and integers go to float64 there too).
+    """
+    if A.dtype == xp.float32:
+        return xp.float32
     return widest_float(xp, device(A))
 
 
-def _xp_fwht(A, xp):
-    """``H_n A`` along axis 0 for an array of namespace ``xp`` (n a power of two).
+def _xp_fwht(A, xp, axis=0):
+    """``H_n A`` along ``axis`` for an array of namespace ``xp`` (n a power of two).
 
-    Step ``h = 1, 2, 4, ...`` views the rows as ``(n / 2h, 2, h)`` blocks and
+    Step ``h = 1, 2, 4, ...`` views that axis as ``(n / 2h, 2, h)`` blocks and
     replaces each pair of half-blocks ``(a, b)`` by ``(a + b, a - b)``: the
     butterflies of the numba kernel, one vectorised operation per stride.
     """
-    n = A.shape[0]
-    rest = tuple(A.shape[1:])
+    lead = tuple(A.shape[:axis])
+    n = A.shape[axis]
+    rest = tuple(A.shape[axis + 1 :])
+    before = (slice(None),) * (len(lead) + 1)
     h = 1
     while h < n:
-        blocks = xp.reshape(A, (n // (2 * h), 2, h, *rest))
-        top, bottom = blocks[:, 0, ...], blocks[:, 1, ...]
-        A = xp.reshape(xp.stack((top + bottom, top - bottom), axis=1), (n, *rest))
+        blocks = xp.reshape(A, (*lead, n // (2 * h), 2, h, *rest))
+        top, bottom = blocks[(*before, 0, ...)], blocks[(*before, 1, ...)]
+        stacked = xp.stack((top + bottom, top - bottom), axis=len(lead) + 1)
+        A = xp.reshape(stacked, (*lead, n, *rest))
         h *= 2
     return A
 
@@ -453,20 +467,35 @@ class SRHT(_Sketch):
         return out.astype(np.float64, copy=False)
 
     def _apply_xp(self, A, row_weight, xp):
-        # The full transform of the padded D A, then P: the same S as the tiled
-        # kernel (H_{n'} = H_{n'/B} (x) H_B), in log2(n') vectorised passes.
+        # The numba kernel's formula, vectorised over groups of whole tiles: FWHT
+        # inside each B-row tile, the sampled rows p_r of each tile, then their
+        # parity-signed sum over tiles. Only one group (about _XP_GROUP_ELEMENTS
+        # entries) is copied at a time, so the memory stays near that of A.
         A, vector, row_weight, dtype = self._xp_input(A, row_weight, xp)
         where = device(A)
         n, d = A.shape
-        scale = xp.asarray(self._signs(0, n), dtype=dtype, device=where)
-        if row_weight is not None:
-            scale = scale * row_weight
-        DA = A * scale[:, None]
-        if self.padded_size_ > n:
-            zeros = xp.zeros((self.padded_size_ - n, d), dtype=dtype, device=where)
-            DA = xp.concat((DA, zeros), axis=0)
-        rows = xp.asarray(self.sampled_rows_, device=where)
-        out = xp.take(_xp_fwht(DA, xp), rows, axis=0) / math.sqrt(self.sketch_size)
+        size = self.tile_size_
+        q, p = np.divmod(self.sampled_rows_, size)
+        rows = xp.asarray(p, device=where)
+        n_tiles = -(-n // size)
+        per_group = max(1, _XP_GROUP_ELEMENTS // (size * max(d, 1)))
+        out = xp.zeros((self.sketch_size, d), dtype=dtype, device=where)
+        for first in range(0, n_tiles, per_group):
+            tiles = np.arange(first, min(first + per_group, n_tiles), dtype=np.int64)
+            lo, hi = first * size, min((first + tiles.shape[0]) * size, n)
+            scale = xp.asarray(self._signs(lo, hi - lo), dtype=dtype, device=where)
+            if row_weight is not None:
+                scale = scale * row_weight[lo:hi]
+            block = A[lo:hi, :] * scale[:, None]
+            padding = tiles.shape[0] * size - (hi - lo)
+            if padding:  # only in the last tile
+                zeros = xp.zeros((padding, d), dtype=dtype, device=where)
+                block = xp.concat((block, zeros), axis=0)
+            block = _xp_fwht(xp.reshape(block, (tiles.shape[0], size, d)), xp, axis=1)
+            picked = xp.take(block, rows, axis=1)  # (tiles, m, d)
+            signs = xp.asarray(_parity_signs(q, tiles), dtype=dtype, device=where)
+            out = out + xp.sum(signs[:, :, None] * picked, axis=0)
+        out = out / math.sqrt(self.sketch_size)
         return out[:, 0] if vector else out
 
 

@@ -235,3 +235,60 @@ def move_to_namespace(a, xp, where):
     except ImportError:  # older scikit-learn: go through the host
         return xp.asarray(to_numpy(a), device=where)
     return move_to(a, xp=xp, device=where)
+
+
+def truncated_svd_of_r(A, xp, rtol=None):
+    """SVD of a tall ``A`` through its QR factors, cut at the numerical rank.
+
+    ``A = Q R`` and ``R = U S V^T``, so ``A = (Q U) S V^T``; the array API
+    standard has no pivoted QR, and this is the rank-revealing form it allows.
+
+    Parameters
+    ----------
+    A : array of shape (n, p)
+        Any array-API namespace, ``n >= p``.
+    xp : module
+        The namespace of ``A``.
+    rtol : float, default=None
+        Singular values ``s <= rtol * s_1`` are cut; ``None`` means
+        ``max(n, p) * eps``, LAPACK's ``gelsd`` default.
+
+    Returns
+    -------
+    Q : array of shape (n, p)
+        Orthonormal columns, ``A = Q R``.
+    U : array of shape (p, k)
+        The ``k`` kept left singular vectors of ``R`` (``Q U`` are those of ``A``).
+    s : array of shape (k,)
+        The kept singular values, decreasing; ``k = 0`` when ``A`` is zero.
+    V : array of shape (p, k)
+        The kept right singular vectors.
+    """
+    Q, R = xp.linalg.qr(A)
+    U, s, Vt = xp.linalg.svd(R, full_matrices=False)
+    if rtol is None:
+        rtol = max(A.shape) * xp.finfo(A.dtype).eps
+    cutoff = rtol * float(s[0]) if s.shape[0] else 0.0
+    rank = int(xp.sum(xp.astype(s > cutoff, xp.int64)))
+    return Q, U[:, :rank], s[:rank], Vt[:rank, :].T
+
+
+def lstsq(A, B, xp, factors=None):
+    """Minimum-norm least-squares solution of ``A X = B`` in any namespace.
+
+    Parameters
+    ----------
+    A : array of shape (n, p)
+    B : array of shape (n, k)
+    xp : module
+        The namespace of ``A`` and ``B``.
+    factors : tuple, default=None
+        ``truncated_svd_of_r(A, xp)`` if already computed (it is reused).
+
+    Returns
+    -------
+    X : array of shape (p, k)
+        ``V S^+ U^T Q^T B`` from :func:`truncated_svd_of_r`.
+    """
+    Q, U, s, V = truncated_svd_of_r(A, xp) if factors is None else factors
+    return V @ ((U.T @ (Q.T @ B)) / s[:, None])

@@ -101,3 +101,43 @@ def test_unsupported_combinations_raise_a_clear_error():
     with config_context(array_api_dispatch=True):
         with pytest.raises(ValueError, match="dask.array with array_api_dispatch"):
             SketchedLinearRegression().fit(da.from_array(X, chunks=(100, 3)), y)
+
+
+@pytest.mark.parametrize("name, where", NAMESPACES)
+def test_device_precondition_without_intercept_factorises_once(
+    name, where, monkeypatch
+):
+    from skpapers.linear_model import _sketched_solvers
+    from skpapers.utils import _array_api
+
+    xp, where = namespace(name, where)
+    X, y, w = _problem(d=5, n_targets=2)
+    params = dict(
+        solver="sketch_and_precondition",
+        sketch_size=100,
+        fit_intercept=False,
+        random_state=0,
+    )
+    expected = SketchedLinearRegression(**params).fit(X, y, sample_weight=w)
+    calls = []
+    factorise = _sketched_solvers.truncated_svd_of_r
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return factorise(*args, **kwargs)
+
+    for module in (_sketched_solvers, _array_api):
+        monkeypatch.setattr(module, "truncated_svd_of_r", counting)
+    with config_context(array_api_dispatch=True):
+        est = SketchedLinearRegression(**params).fit(
+            xp.asarray(X, device=where),
+            xp.asarray(y, device=where),
+            sample_weight=xp.asarray(w, device=where),
+        )
+    assert calls == [(100, 5)]  # S X factorised once: preconditioner and start
+    assert device(est.coef_) == where
+    assert float(np.max(np.abs(to_numpy(est.intercept_)))) == 0.0
+    root = np.sqrt(w)[:, None]
+    exact = la.lstsq(root * X, root * y)[0]
+    assert_allclose(to_numpy(est.coef_).T, exact, rtol=1e-9, atol=0)
+    assert_allclose(to_numpy(est.coef_), expected.coef_, rtol=1e-9, atol=0)

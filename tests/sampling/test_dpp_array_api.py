@@ -104,3 +104,23 @@ def test_device_orthonormal_basis_spans_the_features(name, where):
     assert Q.shape == expected.shape == (50, 4)
     assert_allclose(Q.T @ Q, np.eye(4), atol=1e-12)
     assert_allclose(Q @ Q.T, expected @ expected.T, atol=1e-12)  # same kernel
+
+
+@pytest.mark.parametrize("name, where", NAMESPACES)
+def test_inversion_never_draws_a_trailing_zero_mass_row(name, where):
+    xp, where = namespace(name, where)
+    from skpapers.sampling._finite import draw_from_cdf
+
+    cdf = np.cumsum([0.2, 0.0, 0.5, 0.3, 0.0, 0.0])  # rows 4 and 5: no mass
+    # u = 1 (a target equal to the total), and the largest float64 below 1,
+    # which rounds to 1 in float32 on a device
+    uniforms = np.array([0.0, 0.1, 0.5, 1.0, np.nextafter(1.0, 0.0)])
+    expected = [0, 0, 2, 3, 3]
+    assert_array_equal(draw_from_cdf(cdf, uniforms), expected)
+    with config_context(array_api_dispatch=True):
+        for dtype in (xp.float64, xp.float32):
+            picks = draw_from_cdf(
+                xp.asarray(cdf, dtype=dtype, device=where), uniforms, xp
+            )
+            assert device(picks) == where
+            assert_array_equal(to_numpy(picks), expected)
