@@ -25,6 +25,31 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
+# The parts that every check's docstring shares, filled in by ``_battery_doc``.
+_DOC_PARTS = {
+    "estimator_X_y": """estimator : estimator
+        An unfitted estimator (cloned, never fitted in place).
+    X : ndarray of shape (n_samples, n_features)
+        Data it can be fitted on.
+    y : ndarray of shape (n_samples,) or None
+        Targets, or None for an unsupervised estimator.""",
+    "raises": """Raises
+    ------
+    AssertionError
+        When the estimator breaks the convention, with a message saying how.""",
+    "data": """>>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> y = X @ [1.0, 2.0, 3.0]""",
+}
+
+
+def _battery_doc(check):
+    """Fill the shared parameter, raises and example-data parts of a docstring."""
+    check.__doc__ = check.__doc__ % _DOC_PARTS
+    return check
+
+
 _OUTPUT_METHODS = (
     "predict",
     "predict_proba",
@@ -97,29 +122,19 @@ def _assert_outputs_equal(expected, actual, what):
         )
 
 
+@_battery_doc
 def check_pickle_roundtrip(estimator, X, y):
     """A fitted estimator, pickled and unpickled, gives identical outputs.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((30, 3))
-    >>> y = X @ [1.0, 2.0, 3.0]
+    %(data)s
     >>> from sklearn.linear_model import Ridge
     >>> from skpapers.utils.estimator_checks import check_pickle_roundtrip
     >>> check_pickle_roundtrip(Ridge(), X, y)
@@ -130,29 +145,19 @@ def check_pickle_roundtrip(estimator, X, y):
     _assert_outputs_equal(before, _outputs(restored, X), "after pickling")
 
 
+@_battery_doc
 def check_same_seed_same_result(estimator, X, y):
     """Two fits with the same ``random_state`` give identical state and outputs.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((30, 3))
-    >>> y = X @ [1.0, 2.0, 3.0]
+    %(data)s
     >>> from sklearn.linear_model import SGDRegressor
     >>> from skpapers.utils.estimator_checks import check_same_seed_same_result
     >>> check_same_seed_same_result(SGDRegressor(max_iter=5, tol=None), X, y)
@@ -170,36 +175,26 @@ def check_same_seed_same_result(estimator, X, y):
     _assert_outputs_equal(_outputs(first, X), _outputs(second, X), "same seed")
 
 
+@_battery_doc
 def check_different_seeds_differ(estimator, X, y):
     """A stochastic estimator fitted with two seeds ends in two different states.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((30, 3))
-    >>> y = X @ [1.0, 2.0, 3.0]
+    %(data)s
     >>> from sklearn.linear_model import LinearRegression, SGDRegressor
     >>> from skpapers.utils.estimator_checks import check_different_seeds_differ
     >>> check_different_seeds_differ(SGDRegressor(max_iter=5, tol=None), X, y)
-    >>> check_different_seeds_differ(LinearRegression(), X, y)
+    >>> check_different_seeds_differ(LinearRegression(), X, y)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    AssertionError: a stochastic estimator must take a random_state parameter
+    AssertionError: a stochastic estimator must take a random_state parameter...
     """
     assert "random_state" in estimator.get_params(), (
         "a stochastic estimator must take a random_state parameter"
@@ -241,29 +236,19 @@ def _with_value(X, value):
     return X
 
 
+@_battery_doc
 def check_bad_input_raises(estimator, X, y):
     """NaN, inf, empty input and a wrong feature count raise a clear ValueError.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((30, 3))
-    >>> y = X @ [1.0, 2.0, 3.0]
+    %(data)s
     >>> from sklearn.linear_model import Ridge
     >>> from skpapers.utils.estimator_checks import check_bad_input_raises
     >>> check_bad_input_raises(Ridge(), X, y)
@@ -295,22 +280,15 @@ def _state_snapshot(estimator):
     return {key: pickle.dumps(value) for key, value in vars(estimator).items()}
 
 
+@_battery_doc
 def check_partial_fit_atomic(estimator, X, y):
     """A ``partial_fit`` that fails on bad input leaves the state as it was.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
@@ -361,29 +339,19 @@ def check_partial_fit_atomic(estimator, X, y):
         )
 
 
+@_battery_doc
 def check_in_pipeline(estimator, X, y):
     """``Pipeline([StandardScaler(), estimator])`` equals scaling then fitting.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((30, 3))
-    >>> y = X @ [1.0, 2.0, 3.0]
+    %(data)s
     >>> from sklearn.linear_model import Ridge
     >>> from skpapers.utils.estimator_checks import check_in_pipeline
     >>> check_in_pipeline(Ridge(), X, y)
@@ -396,33 +364,23 @@ def check_in_pipeline(estimator, X, y):
     _assert_outputs_equal(_outputs(alone, X_scaled), _outputs(pipe, X), "in a Pipeline")
 
 
+@_battery_doc
 def check_in_grid_search(estimator, X, y, param_grid, scoring=None):
     """``GridSearchCV`` over ``param_grid`` fits, scores every candidate, refits.
 
     Parameters
     ----------
-    estimator : estimator
-        An unfitted estimator (cloned, never fitted in place).
-    X : ndarray of shape (n_samples, n_features)
-        Data it can be fitted on.
-    y : ndarray of shape (n_samples,) or None
-        Targets, or None for an unsupervised estimator.
+    %(estimator_X_y)s
     param_grid : dict or list of dict
         The grid of :class:`~sklearn.model_selection.GridSearchCV`.
     scoring : str, callable or None, default=None
         Its ``scoring``.
 
-    Raises
-    ------
-    AssertionError
-        When the estimator breaks the convention, with a message saying how.
+    %(raises)s
 
     Examples
     --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((30, 3))
-    >>> y = X @ [1.0, 2.0, 3.0]
+    %(data)s
     >>> from sklearn.linear_model import Ridge
     >>> from skpapers.utils.estimator_checks import check_in_grid_search
     >>> check_in_grid_search(Ridge(), X, y, {"alpha": [0.1, 1.0]})
