@@ -36,9 +36,40 @@ which exploit the sparsity of the iterates (``benchmarks/bench_unfolded.py``).
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ..utils._docstrings import fill_doc
 from ._kernels import accelerated_proximal_gradient, proximal_gradient
 
 _PENALTIES = ("l1", "l0")
+
+
+# Parameters and Returns of ista, fista and iht, written once.
+_solver_doc = fill_doc(
+    solver_parameters="""Parameters
+    ----------
+    measurements : array-like of shape (n_samples, m)
+        One measurement vector ``y`` per row.
+    measurement_matrix : array-like of shape (m, n)
+        The measurement matrix ``A``.
+    lam : float
+        The regularisation weight ``lambda``.
+    n_iter : int, default=100
+        Number of iterations.
+    step_size : float or array-like of shape (n_iter,), default=None
+        Step size ``gamma`` (one per iteration if an array). None: ``1 / L`` with
+        ``L = ||A||_2^2``.
+    iterates_at : array-like of int, default=None
+        Sorted iteration counts (0 is the starting point ``x_0 = 0``) at which to
+        also return the iterate.
+
+    Returns
+    -------
+    signals : ndarray of shape (n_samples, n)
+        The last iterate of every sample, in the dtype of ``measurement_matrix``
+        (float32 or float64).
+    path : ndarray of shape (len(iterates_at), n_samples, n)
+        The iterates after ``iterates_at`` iterations; only if ``iterates_at`` is
+        given."""
+)
 
 
 def _check_problem(measurements, measurement_matrix):
@@ -131,6 +162,7 @@ def _run(measurements, measurement_matrix, lam, n_iter, step_size, iterates_at, 
     return out if iterates_at is None else (out, path)
 
 
+@_solver_doc
 def ista(
     measurements,
     measurement_matrix,
@@ -146,31 +178,7 @@ def ista(
     with ``gamma = 1/L`` the objective ``0.5 ||y - Ax||^2 + lam ||x||_1`` never
     increases.
 
-    Parameters
-    ----------
-    measurements : array-like of shape (n_samples, m)
-        One measurement vector ``y`` per row.
-    measurement_matrix : array-like of shape (m, n)
-        The measurement matrix ``A``.
-    lam : float
-        The regularisation weight ``lambda``.
-    n_iter : int, default=100
-        Number of iterations.
-    step_size : float or array-like of shape (n_iter,), default=None
-        Step size ``gamma`` (one per iteration if an array). None: ``1 / L`` with
-        ``L = ||A||_2^2``.
-    iterates_at : array-like of int, default=None
-        Sorted iteration counts (0 is the starting point ``x_0 = 0``) at which to
-        also return the iterate.
-
-    Returns
-    -------
-    signals : ndarray of shape (n_samples, n)
-        The last iterate of every sample, in the dtype of ``measurement_matrix``
-        (float32 or float64).
-    path : ndarray of shape (len(iterates_at), n_samples, n)
-        The iterates after ``iterates_at`` iterations; only if ``iterates_at`` is
-        given.
+    %(solver_parameters)s
 
     See Also
     --------
@@ -191,6 +199,7 @@ def ista(
     )
 
 
+@_solver_doc
 def fista(
     measurements,
     measurement_matrix,
@@ -205,31 +214,7 @@ def fista(
     ISTA steps taken from the extrapolated point ``x_k + (t_{k-1} - 1) / t_k
     (x_k - x_{k-1})``: the objective gap falls as ``O(1/k^2)`` instead of ``O(1/k)``.
 
-    Parameters
-    ----------
-    measurements : array-like of shape (n_samples, m)
-        One measurement vector ``y`` per row.
-    measurement_matrix : array-like of shape (m, n)
-        The measurement matrix ``A``.
-    lam : float
-        The regularisation weight ``lambda``.
-    n_iter : int, default=100
-        Number of iterations.
-    step_size : float or array-like of shape (n_iter,), default=None
-        Step size ``gamma`` (one per iteration if an array). None: ``1 / L`` with
-        ``L = ||A||_2^2``.
-    iterates_at : array-like of int, default=None
-        Sorted iteration counts (0 is the starting point ``x_0 = 0``) at which to
-        also return the iterate.
-
-    Returns
-    -------
-    signals : ndarray of shape (n_samples, n)
-        The last iterate of every sample, in the dtype of ``measurement_matrix``
-        (float32 or float64).
-    path : ndarray of shape (len(iterates_at), n_samples, n)
-        The iterates after ``iterates_at`` iterations; only if ``iterates_at`` is
-        given.
+    %(solver_parameters)s
 
     See Also
     --------
@@ -250,6 +235,7 @@ def fista(
     )
 
 
+@_solver_doc
 def iht(
     measurements,
     measurement_matrix,
@@ -264,31 +250,7 @@ def iht(
     ``x_{k+1} = hard(x_k + gamma_k A^T (y - A x_k), sqrt(2 lam gamma_k))`` from
     ``x_0 = 0``: entries whose magnitude does not exceed the threshold are zeroed.
 
-    Parameters
-    ----------
-    measurements : array-like of shape (n_samples, m)
-        One measurement vector ``y`` per row.
-    measurement_matrix : array-like of shape (m, n)
-        The measurement matrix ``A``.
-    lam : float
-        The regularisation weight ``lambda``.
-    n_iter : int, default=100
-        Number of iterations.
-    step_size : float or array-like of shape (n_iter,), default=None
-        Step size ``gamma`` (one per iteration if an array). None: ``1 / L`` with
-        ``L = ||A||_2^2``.
-    iterates_at : array-like of int, default=None
-        Sorted iteration counts (0 is the starting point ``x_0 = 0``) at which to
-        also return the iterate.
-
-    Returns
-    -------
-    signals : ndarray of shape (n_samples, n)
-        The last iterate of every sample, in the dtype of ``measurement_matrix``
-        (float32 or float64).
-    path : ndarray of shape (len(iterates_at), n_samples, n)
-        The iterates after ``iterates_at`` iterations; only if ``iterates_at`` is
-        given.
+    %(solver_parameters)s
 
     See Also
     --------

@@ -14,7 +14,46 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ..utils._docstrings import fill_doc
+
 _DTYPES = [np.float64, np.float32]
+
+
+# Docstring parts that UnfoldedISTA and UnfoldedIHT share, written once.
+_unfolded_doc = fill_doc(
+    training_parameters="""lr : float or "auto", default="auto"
+        Adam's learning rate. "auto": 0.03 for the step sizes (trained as
+        ``log gamma_t``, so this is a relative change per step), 0.001 for the
+        LISTA matrices.
+    batch_size : int, default=100
+        Minibatch size.
+    device : str, default="cpu"
+        The torch device to train and predict on ("cpu", "cuda", "cuda:1", ...).
+    n_jobs : int, default=None
+        Threads of torch's CPU kernels during ``fit`` and ``predict``. None means 1
+        (the layers are small matrix products, fastest on one thread unless the
+        batches are large); -1 means all cores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the minibatch order (a torch generator of the fit's own: torch's
+        global random state is neither used nor changed).
+    verbose : int, default=0
+        skorch's verbosity (1: one line per epoch).""",
+    network_attributes="""net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the torch module, ``net_.history``
+        the training losses.
+    step_sizes_ : ndarray of shape (n_layers,)""",
+    shape_attributes="""input_weights_ : ndarray of shape (n_layers, n, m)
+        The LISTA matrices ``W_t`` (without a ``measurement_matrix``).
+    state_weights_ : ndarray of shape (n_layers, n, n)
+        The LISTA matrices ``S_t`` (without a ``measurement_matrix``).
+    n_outputs_ : int
+        ``n``, the length of a recovered signal.
+    n_features_in_ : int
+        ``m``, the length of a measurement vector.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit. Defined only when ``X`` has feature
+        names that are all strings.""",
+)
 
 
 class _BaseUnfolded(RegressorMixin, BaseEstimator):
@@ -184,6 +223,7 @@ class _BaseUnfolded(RegressorMixin, BaseEstimator):
         yield from self._path(X)[1:]
 
 
+@_unfolded_doc
 class UnfoldedISTA(_BaseUnfolded):
     """Deep-unfolded ISTA: ``T`` ISTA iterations with learned step sizes.
 
@@ -225,45 +265,16 @@ class UnfoldedISTA(_BaseUnfolded):
     max_epochs : int, default=10
         Epochs of Adam per training stage (``T`` stages when incremental). 0 keeps
         the untrained network, which is exactly ``T`` ISTA iterations.
-    lr : float or "auto", default="auto"
-        Adam's learning rate. "auto": 0.03 for the step sizes (trained as
-        ``log gamma_t``, so this is a relative change per step), 0.001 for the
-        LISTA matrices.
-    batch_size : int, default=100
-        Minibatch size.
-    device : str, default="cpu"
-        The torch device to train and predict on ("cpu", "cuda", "cuda:1", ...).
-    n_jobs : int, default=None
-        Threads of torch's CPU kernels during ``fit`` and ``predict``. None means 1
-        (the layers are small matrix products, fastest on one thread unless the
-        batches are large); -1 means all cores.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the minibatch order (a torch generator of the fit's own: torch's
-        global random state is neither used nor changed).
-    verbose : int, default=0
-        skorch's verbosity (1: one line per epoch).
+    %(training_parameters)s
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The trained network; ``net_.module_`` is the torch module, ``net_.history``
-        the training losses.
-    step_sizes_ : ndarray of shape (n_layers,)
+    %(network_attributes)s
         The learned ``gamma_t`` (with a ``measurement_matrix``).
     thresholds_ : ndarray of shape (n_layers,)
         The threshold of each layer: ``lambda_t gamma_t`` with a ``measurement_matrix``,
         ``theta_t`` otherwise.
-    input_weights_ : ndarray of shape (n_layers, n, m)
-        The LISTA matrices ``W_t`` (without a ``measurement_matrix``).
-    state_weights_ : ndarray of shape (n_layers, n, n)
-        The LISTA matrices ``S_t`` (without a ``measurement_matrix``).
-    n_outputs_ : int
-        ``n``, the length of a recovered signal.
-    n_features_in_ : int
-        ``m``, the length of a measurement vector.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit. Defined only when ``X`` has feature
-        names that are all strings.
+    %(shape_attributes)s
 
     See Also
     --------
@@ -331,6 +342,7 @@ class UnfoldedISTA(_BaseUnfolded):
         return self.learn_thresholds
 
 
+@_unfolded_doc
 class UnfoldedIHT(_BaseUnfolded):
     """Deep-unfolded IHT: ``T`` hard-thresholding iterations with learned steps.
 
@@ -371,45 +383,16 @@ class UnfoldedIHT(_BaseUnfolded):
     max_epochs : int, default=10
         Epochs of Adam per training stage (``T`` stages when incremental). 0 keeps
         the untrained network, which is exactly ``T`` IHT iterations.
-    lr : float or "auto", default="auto"
-        Adam's learning rate. "auto": 0.03 for the step sizes (trained as
-        ``log gamma_t``, so this is a relative change per step), 0.001 for the
-        LISTA matrices.
-    batch_size : int, default=100
-        Minibatch size.
-    device : str, default="cpu"
-        The torch device to train and predict on ("cpu", "cuda", "cuda:1", ...).
-    n_jobs : int, default=None
-        Threads of torch's CPU kernels during ``fit`` and ``predict``. None means 1
-        (the layers are small matrix products, fastest on one thread unless the
-        batches are large); -1 means all cores.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the minibatch order (a torch generator of the fit's own: torch's
-        global random state is neither used nor changed).
-    verbose : int, default=0
-        skorch's verbosity (1: one line per epoch).
+    %(training_parameters)s
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The trained network; ``net_.module_`` is the torch module, ``net_.history``
-        the training losses.
-    step_sizes_ : ndarray of shape (n_layers,)
+    %(network_attributes)s
         The learned ``gamma_t`` (with a ``measurement_matrix``).
     thresholds_ : ndarray of shape (n_layers,)
         The threshold of each layer: ``sqrt(2 lambda gamma_t)`` with a
         ``measurement_matrix``, ``theta_t`` otherwise.
-    input_weights_ : ndarray of shape (n_layers, n, m)
-        The LISTA matrices ``W_t`` (without a ``measurement_matrix``).
-    state_weights_ : ndarray of shape (n_layers, n, n)
-        The LISTA matrices ``S_t`` (without a ``measurement_matrix``).
-    n_outputs_ : int
-        ``n``, the length of a recovered signal.
-    n_features_in_ : int
-        ``m``, the length of a measurement vector.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit. Defined only when ``X`` has feature
-        names that are all strings.
+    %(shape_attributes)s
 
     See Also
     --------

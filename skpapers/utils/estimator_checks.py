@@ -25,7 +25,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 
-# The parts that every check's docstring shares, filled in by ``_battery_doc``.
+from ._docstrings import fill_doc
+
+# The parts that every check's docstring shares, filled in by ``fill_doc``.
 _DOC_PARTS = {
     "estimator_X_y": """estimator : estimator
         An unfitted estimator (cloned, never fitted in place).
@@ -44,10 +46,7 @@ _DOC_PARTS = {
 }
 
 
-def _battery_doc(check):
-    """Fill the shared parameter, raises and example-data parts of a docstring."""
-    check.__doc__ = check.__doc__ % _DOC_PARTS
-    return check
+_battery_doc = fill_doc(**_DOC_PARTS)
 
 
 _OUTPUT_METHODS = (
