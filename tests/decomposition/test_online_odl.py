@@ -75,6 +75,20 @@ def test_oracle_is_polar_factor_and_beats_every_point_of_the_ball():
         assert np.sum(G * A) <= value + 1e-12
 
 
+@pytest.mark.parametrize("distance", [1e-3, 0.05, 0.3, 3.0])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_polar_factor_equals_scipy_near_and_far_from_orthogonal(distance, dtype):
+    # Near an orthogonal matrix Newton-Schulz is used, far from one the SVD.
+    rng = np.random.default_rng(7)
+    Q = random_orthogonal(20, np.random.RandomState(7))
+    A = (Q + distance * rng.standard_normal((20, 20)) / np.sqrt(20)).astype(dtype)
+    P = polar_factor(A)
+    assert P.dtype == dtype
+    atol = 1e-13 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(P, polar(A.astype(np.float64))[0], atol=atol)
+    np.testing.assert_allclose(P.T @ P, np.eye(20), atol=atol)
+
+
 def test_frank_wolfe_gap_nonnegative_and_zero_at_the_vertex():
     rng = np.random.default_rng(2)
     G = rng.standard_normal((5, 5))
