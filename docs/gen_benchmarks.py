@@ -69,6 +69,7 @@ def _provenance(path, local):
         "commit",
         "date",
         "wall_time",
+        "updated",
     ):
         if key in meta:
             value = f"``{meta[key]}``" if key == "command" else rst_text(meta[key])
