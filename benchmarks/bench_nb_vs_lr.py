@@ -41,6 +41,11 @@ def _stream_predict(estimator, X, y, X_test, n_batches=10):
     return estimator.predict(X_test)
 
 
+def _contender(name, make_estimator, X, y, X_test, run=_fit_predict):
+    """A contender that fits a fresh ``make_estimator()`` on ``(X, y)`` with ``run``."""
+    return Contender(name, lambda: run(make_estimator(), X, y, X_test))
+
+
 @register_benchmark("nb_vs_lr")
 def cases(smoke):
     n_grid = [20] if smoke else [100, 200, 400]
@@ -52,69 +57,47 @@ def cases(smoke):
         def error(pred, y_test=y_test):
             return np.mean(pred != y_test)
 
+        def logistic():
+            return LogisticRegression(max_iter=1000)
+
         label = f"K={N_CLASSES}, n={n}, m={10 * n}"
-        ours = Contender(
-            "skpapers PooledGaussianNB",
-            lambda X=X, y=y, X_test=X_test: _fit_predict(
-                PooledGaussianNB(), X, y, X_test
+        few = 20 * N_CLASSES
+        pairs = [
+            (label, "", X, y, _fit_predict, "LogisticRegression", logistic),
+            (
+                f"K={N_CLASSES}, n={n}, m={few}",
+                "",
+                X[:few],
+                y[:few],
+                _fit_predict,
+                "LogisticRegression",
+                logistic,
             ),
-        )
-        yield Case(
-            label=label,
-            ours=ours,
-            peer=Contender(
-                "sklearn LogisticRegression",
-                lambda X=X, y=y, X_test=X_test: _fit_predict(
-                    LogisticRegression(max_iter=1000), X, y, X_test
+            (label, "", X, y, _fit_predict, "GaussianNB", GaussianNB),
+            (
+                f"{label}, 10 partial_fit batches",
+                ".partial_fit",
+                X,
+                y,
+                _stream_predict,
+                "GaussianNB",
+                GaussianNB,
+            ),
+        ]
+        for case_label, method, X_fit, y_fit, run, peer_name, peer in pairs:
+            yield Case(
+                label=case_label,
+                ours=_contender(
+                    f"skpapers PooledGaussianNB{method}",
+                    PooledGaussianNB,
+                    X_fit,
+                    y_fit,
+                    X_test,
+                    run,
                 ),
-            ),
-            quality=error,
-            quality_name="test error",
-        )
-        X_few, y_few = X[: 20 * N_CLASSES], y[: 20 * N_CLASSES]
-        yield Case(
-            label=f"K={N_CLASSES}, n={n}, m={20 * N_CLASSES}",
-            ours=Contender(
-                "skpapers PooledGaussianNB",
-                lambda X=X_few, y=y_few, X_test=X_test: _fit_predict(
-                    PooledGaussianNB(), X, y, X_test
+                peer=_contender(
+                    f"sklearn {peer_name}{method}", peer, X_fit, y_fit, X_test, run
                 ),
-            ),
-            peer=Contender(
-                "sklearn LogisticRegression",
-                lambda X=X_few, y=y_few, X_test=X_test: _fit_predict(
-                    LogisticRegression(max_iter=1000), X, y, X_test
-                ),
-            ),
-            quality=error,
-            quality_name="test error",
-        )
-        yield Case(
-            label=label,
-            ours=ours,
-            peer=Contender(
-                "sklearn GaussianNB",
-                lambda X=X, y=y, X_test=X_test: _fit_predict(
-                    GaussianNB(), X, y, X_test
-                ),
-            ),
-            quality=error,
-            quality_name="test error",
-        )
-        yield Case(
-            label=f"{label}, 10 partial_fit batches",
-            ours=Contender(
-                "skpapers PooledGaussianNB.partial_fit",
-                lambda X=X, y=y, X_test=X_test: _stream_predict(
-                    PooledGaussianNB(), X, y, X_test
-                ),
-            ),
-            peer=Contender(
-                "sklearn GaussianNB.partial_fit",
-                lambda X=X, y=y, X_test=X_test: _stream_predict(
-                    GaussianNB(), X, y, X_test
-                ),
-            ),
-            quality=error,
-            quality_name="test error",
-        )
+                quality=error,
+                quality_name="test error",
+            )
