@@ -31,6 +31,9 @@ def toy_experiments():
             supports_claim=True,
             figure=fig,
             metrics={"largest": rows[-1]["sum"]},
+            paper_comparison=[
+                {"quantity": "sum to 3", "paper": 6, "ours": 6.0, "note": "agrees"}
+            ],
         )
 
     @register_experiment("toy_fail", paper="A broken paper", claim="It runs.")
@@ -60,6 +63,12 @@ def test_reproduce_writes_report(toy_experiments, tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in page and "Sums add up." in page
     assert "<td>toy_ok</td>" in page
+    # the paper's numbers beside ours, and the figure, come before the long table
+    assert results[0]["paper_comparison"][0]["paper"] == 6
+    comparison = report.index("**Paper vs ours.**")
+    assert comparison < report.index("![toy_ok]") < report.index("| k | sum |")
+    assert page.index("Paper vs ours") < page.index("data:image/png")
+    assert page.index("data:image/png") < page.index("<th>k</th>")
 
 
 def test_failure_is_reported_and_others_still_run(toy_experiments, tmp_path):

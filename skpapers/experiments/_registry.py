@@ -30,6 +30,14 @@ class ExperimentResult:
         The headline figure.
     metrics : dict
         Headline numbers, saved in ``results.json``.
+    paper_comparison : list of dict
+        The paper's published numbers beside ours, one row per reported quantity,
+        with the keys ``"quantity"`` (what and where, e.g. ``"PC-KroSBL NMSE at
+        12 dB"``), ``"paper"`` (the published value, a number or a short string),
+        ``"ours"`` (ours, measured by this run; give the spread where there is
+        one, e.g. ``"0.051 (IQR 0.03-0.08)"``) and ``"note"`` (why they differ,
+        with its measured cause, or ``"agrees"``). Shown in the report before
+        the figure and the long table.
 
     Examples
     --------
@@ -49,6 +57,7 @@ class ExperimentResult:
     supports_claim: bool | None = None
     figure: Any = None
     metrics: dict = field(default_factory=dict)
+    paper_comparison: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,7 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
                 supports_claim=result.supports_claim,
                 table=result.table,
                 metrics=result.metrics,
+                paper_comparison=result.paper_comparison,
             )
             if result.figure is not None:
                 import matplotlib.pyplot as plt
@@ -151,9 +152,12 @@ def _report_markdown(records, quick):
             parts.append(f"**Failed.**\n\n```\n{r['error']}```\n")
             continue
         parts.append(f"**Result ({_verdict(r['supports_claim'])}).** {r['summary']}\n")
-        parts.append(_markdown_table(r["table"]))
+        if r["paper_comparison"]:
+            parts.append("**Paper vs ours.**\n")
+            parts.append(_markdown_table(r["paper_comparison"]))
         if "figure" in r:
             parts.append(f"![{r['name']}]({r['figure']})\n")
+        parts.append(_markdown_table(r["table"]))
     return "\n".join(parts) + "\n"
 
 
@@ -211,11 +215,14 @@ def _report_html(records, quick, out):
             continue
         verdict = _verdict(r["supports_claim"])
         parts.append(f"<p><strong>Result ({verdict}).</strong> {esc(r['summary'])}</p>")
-        parts.append(_html_table(r["table"]))
+        if r["paper_comparison"]:
+            parts.append("<h3>Paper vs ours</h3>")
+            parts.append(_html_table(r["paper_comparison"]))
         if "figure" in r:
             data = base64.b64encode((out / r["figure"]).read_bytes()).decode("ascii")
             parts.append(
                 f"<img alt='{esc(r['name'])}' src='data:image/png;base64,{data}'>"
             )
+        parts.append(_html_table(r["table"]))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
