@@ -9,9 +9,11 @@ import numpy as np
 def keep_state_on_error(method):
     """Decorate a fitting method so that a failing call leaves ``self`` untouched.
 
-    The estimator's ``__dict__`` is deep-copied before the call and restored if the
-    call raises, so a ``partial_fit`` that fails half-way (bad batch, numerical
-    breakdown) never leaves fitted attributes half-updated.
+    The estimator's fitted state is deep-copied before the call and restored if
+    the call raises, so a ``partial_fit`` that fails half-way (bad batch, numerical
+    breakdown) never leaves fitted attributes half-updated, and a failed first fit
+    leaves the estimator unfitted. Constructor parameters (``get_params``) are put
+    back as the very objects the user passed, never as copies.
 
     Examples
     --------
@@ -35,12 +37,17 @@ def keep_state_on_error(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        saved = copy.deepcopy(self.__dict__)
+        params = set(self.get_params(deep=False)) if hasattr(self, "get_params") else ()
+        kept = {k: v for k, v in self.__dict__.items() if k in params}
+        saved = copy.deepcopy(
+            {k: v for k, v in self.__dict__.items() if k not in params}
+        )
         try:
             return method(self, *args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(kept)
             raise
 
     return wrapper

@@ -48,3 +48,24 @@ def test_later_calls_check_classes_and_labels():
         check_partial_fit_classes(seen, [0, 1], np.array([1]))
     with pytest.raises(ValueError, match=r"labels \[3\]"):
         check_partial_fit_classes(seen, None, np.array([1, 3]))
+
+
+def test_failed_call_puts_back_the_users_parameter_objects():
+    from sklearn.base import BaseEstimator
+
+    class Estimator(BaseEstimator):
+        def __init__(self, random_state=None, priors=None):
+            self.random_state = random_state
+            self.priors = priors
+
+        @keep_state_on_error
+        def fit(self, X):
+            self.coef_ = np.ones(2)
+            raise ValueError("bad X")
+
+    rng, priors = np.random.RandomState(0), [0.5, 0.5]
+    est = Estimator(random_state=rng, priors=priors)
+    with pytest.raises(ValueError, match="bad X"):
+        est.fit(None)
+    assert est.random_state is rng and est.priors is priors
+    assert not hasattr(est, "coef_")
