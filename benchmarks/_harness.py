@@ -19,6 +19,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from skpapers.utils import markdown_table as _markdown_table
+
 
 @dataclass(frozen=True)
 class Contender:
@@ -154,18 +156,10 @@ COLUMNS = [
 
 
 def markdown_table(rows):
-    """Render result rows as a Markdown table."""
-    lines = [
-        "| " + " | ".join(title for _, title in COLUMNS) + " |",
-        "|" + "---|" * len(COLUMNS),
-    ]
-    for row in rows:
-        cells = [
-            f"{row[key]:.3g}" if isinstance(row[key], float) else str(row[key])
-            for key, _ in COLUMNS
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """Render result rows as a Markdown table of the harness's ``COLUMNS``."""
+    return _markdown_table(
+        rows, [(title, key) for key, title in COLUMNS], float_format=".3g"
+    )
 
 
 def run_benchmarks(benchmarks, *, smoke=False, repeat=5, out="benchmarks/results"):

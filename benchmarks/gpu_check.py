@@ -82,6 +82,7 @@ from sklearn.utils import get_tags
 
 from skpapers.utils import all_estimators, get_namespace, to_numpy
 from skpapers.utils import device as array_device
+from skpapers.utils import markdown_table as _markdown_table
 
 SIZES = {
     "full": {
@@ -783,10 +784,9 @@ def _number(key, fmt):
     return lambda row: "-" if row[key] is None else format(row[key], fmt)
 
 
-# (heading, cell) of the table's columns. Not benchmarks._harness.markdown_table:
-# that one renders the harness's fixed COLUMNS with one float format.
+#: (heading, cell) of the table's columns.
 TABLE = [
-    ("estimator", lambda row: row["estimator"]),
+    ("estimator", "estimator"),
     ("size", lambda row: row["size"] or row["note"]),
     ("CPU s", _number("cpu_s", ".3g")),
     ("GPU s", _number("gpu_s", ".3g")),
@@ -796,16 +796,14 @@ TABLE = [
         "tolerance",
         lambda r: format(r["tolerance"], ".0e") if r["tolerance"] else "0 (identical)",
     ),
-    ("on device", lambda row: "yes" if row["on_device"] else "no"),
+    ("on device", "on_device"),
     ("pass", lambda row: "yes" if row["passed"] else "**NO**"),
 ]
 
 
 def markdown_table(rows):
     """The rows as one Markdown table."""
-    lines = ["| " + " | ".join(h for h, _ in TABLE) + " |", "|" + "---|" * len(TABLE)]
-    lines += ["| " + " | ".join(cell(row) for _, cell in TABLE) + " |" for row in rows]
-    return "\n".join(lines)
+    return _markdown_table(rows, TABLE)
 
 
 def main(argv=None):

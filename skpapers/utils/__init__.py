@@ -10,6 +10,7 @@ from ._array_api import (
 )
 from ._discovery import all_estimators
 from ._optional import import_optional
+from ._tables import format_cell, markdown_table
 from ._validation import check_partial_fit_classes, keep_state_on_error
 
 __all__ = [
@@ -18,9 +19,11 @@ __all__ = [
     "check_partial_fit_classes",
     "device",
     "float_dtype",
+    "format_cell",
     "get_namespace",
     "import_optional",
     "is_numpy_namespace",
     "keep_state_on_error",
+    "markdown_table",
     "to_numpy",
 ]
