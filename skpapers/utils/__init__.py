@@ -11,10 +11,15 @@ from ._array_api import (
 from ._discovery import all_estimators
 from ._optional import import_optional
 from ._tables import format_cell, markdown_table
-from ._validation import check_partial_fit_classes, keep_state_on_error
+from ._validation import (
+    check_magnitude,
+    check_partial_fit_classes,
+    keep_state_on_error,
+)
 
 __all__ = [
     "all_estimators",
+    "check_magnitude",
     "check_same_namespace",
     "check_partial_fit_classes",
     "device",

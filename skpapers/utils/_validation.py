@@ -53,6 +53,54 @@ def keep_state_on_error(method):
     return wrapper
 
 
+def check_magnitude(array, name="X", dtype=None):
+    """Raise a ``ValueError`` if sums of squares of ``array`` overflow ``dtype``.
+
+    Every method here forms norms, Gram matrices or variances, so finite values
+    whose squares overflow the working dtype (float32 from about 1e19, float64
+    from about 1e154) would come back as ``inf``/``NaN`` fitted arrays. Such input
+    is refused up front, with the remedy in the message.
+
+    Parameters
+    ----------
+    array : ndarray
+        Validated, finite input (any real or complex floating dtype).
+    name : str, default="X"
+        Name of the input, for the message.
+    dtype : dtype, default=None
+        The dtype the computation runs in; ``None``: ``array.dtype``.
+
+    Returns
+    -------
+    array : ndarray
+        ``array`` itself, unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.utils import check_magnitude
+    >>> check_magnitude(np.ones(3, dtype=np.float32))
+    array([1., 1., 1.], dtype=float32)
+    >>> check_magnitude(np.full(3, 1e20, dtype=np.float32))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: X has values up to 1e+20, whose squares overflow float32: ...
+    """
+    dtype = np.dtype(array.dtype if dtype is None else dtype)
+    if array.size == 0 or dtype.kind not in "fc":
+        return array
+    largest = float(np.max(np.abs(array)))
+    limit = float(np.sqrt(np.finfo(dtype).max / max(array.size, 1)))
+    if largest > limit:
+        raise ValueError(
+            f"{name} has values up to {largest:.3g}, whose squares overflow "
+            f"{dtype.name}: rescale it (e.g. StandardScaler, or divide by a "
+            f"constant) so that values stay below {limit:.3g}"
+            + (", or pass float64 data." if dtype == np.float32 else ".")
+        )
+    return array
+
+
 def check_partial_fit_classes(classes_seen, classes, y):
     """Resolve the class labels of an incremental classifier.
 

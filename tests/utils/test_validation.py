@@ -69,3 +69,21 @@ def test_failed_call_puts_back_the_users_parameter_objects():
         est.fit(None)
     assert est.random_state is rng and est.priors is priors
     assert not hasattr(est, "coef_")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_check_magnitude_refuses_values_whose_squares_overflow(dtype):
+    from skpapers.utils import check_magnitude
+
+    limit = np.sqrt(np.finfo(dtype).max / 4)
+    ok = np.full(4, limit / 2, dtype=dtype)
+    assert check_magnitude(ok) is ok
+    assert np.isfinite(np.sum(np.abs(ok) ** 2))
+    bad = np.full(4, limit * 2, dtype=dtype)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.sum(np.abs(bad) ** 2))
+    with pytest.raises(ValueError, match=r"y has values up to .* overflow"):
+        check_magnitude(bad, "y")
+    # float64 data computed in float32 is judged against float32's range
+    with pytest.raises(ValueError, match="float32"):
+        check_magnitude(np.full(2, 1e30), dtype=np.float32)
