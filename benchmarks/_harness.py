@@ -80,32 +80,55 @@ def get_benchmarks(names=None):
     return {name: _REGISTRY[name] for name in names}
 
 
-def measure(fn, repeat=5):
+def measure(fn, repeat=5, *, warm_up=None, synchronize=None, trace_memory=True):
     """Time ``fn`` after one warm-up call and measure its peak traced memory.
+
+    Parameters
+    ----------
+    fn : callable
+        No arguments; what is timed.
+    repeat : int, default=5
+        Timed calls; the median is reported.
+    warm_up : callable, default=None
+        Called once, untimed, instead of ``fn`` (e.g. the same work at a small
+        size, when one full-size call is already long); ``None``: ``fn``.
+    synchronize : callable, default=None
+        Called before and after each timed call, so that asynchronous work (a
+        GPU's) is inside the timing.
+    trace_memory : bool, default=True
+        Also run ``fn`` once under ``tracemalloc`` for its peak.
 
     Returns
     -------
     result : dict
-        ``output`` (of the warm-up call), ``seconds`` (median of ``repeat`` calls),
-        ``times`` (all of them) and ``peak_mib``.
+        ``output`` (of the warm-up call, or of the last timed call when a
+        separate ``warm_up`` is given), ``seconds`` (median of ``repeat`` calls),
+        ``times`` (all of them) and ``peak_mib`` (None without ``trace_memory``).
     """
-    output = fn()
+    synchronize = synchronize or (lambda: None)
+    output = (warm_up or fn)()
     times = []
     for _ in range(repeat):
+        synchronize()
         start = time.perf_counter()
-        fn()
+        last = fn()
+        synchronize()
         times.append(time.perf_counter() - start)
-    tracemalloc.start()
-    try:
-        fn()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    if warm_up is not None:
+        output = last
+    peak = None
+    if trace_memory:
+        tracemalloc.start()
+        try:
+            fn()
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+        finally:
+            tracemalloc.stop()
     return {
         "output": output,
         "seconds": statistics.median(times),
         "times": times,
-        "peak_mib": peak / 2**20,
+        "peak_mib": peak,
     }
 
 

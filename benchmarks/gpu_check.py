@@ -64,7 +64,6 @@ import inspect
 import json
 import platform
 import re
-import statistics
 import sys
 import time
 import traceback
@@ -83,6 +82,8 @@ from sklearn.utils import get_tags
 from skpapers.utils import all_estimators, get_namespace, to_numpy
 from skpapers.utils import device as array_device
 from skpapers.utils import markdown_table as _markdown_table
+
+from ._harness import measure
 
 SIZES = {
     "full": {
@@ -313,25 +314,21 @@ def cupy_backend():
 
 def time_cpu(run, warm_up=None):
     """``(output, seconds)`` of one CPU run, after an untimed small warm-up."""
-    if warm_up is not None:
-        warm_up()
-    start = time.perf_counter()
-    output = run()
-    return output, time.perf_counter() - start
+    timing = measure(run, 1, warm_up=warm_up or (lambda: None), trace_memory=False)
+    return timing["output"], timing["seconds"]
 
 
 def time_gpu(run, backend, repeat, dispatch=True):
     """``(output, median seconds)`` of ``repeat`` runs after one warm-up run."""
     with config_context(array_api_dispatch=dispatch):
-        output = run()
-        times = []
-        for _ in range(repeat):
-            backend.synchronize()
-            start = time.perf_counter()
-            output = run()
-            backend.synchronize()
-            times.append(time.perf_counter() - start)
-    return output, statistics.median(times)
+        timing = measure(
+            run,
+            repeat,
+            warm_up=run,
+            synchronize=backend.synchronize,
+            trace_memory=False,
+        )
+    return timing["output"], timing["seconds"]
 
 
 def max_abs_diff(cpu_arrays, gpu_arrays):
