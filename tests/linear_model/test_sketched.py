@@ -14,12 +14,31 @@ from skpapers import SketchedLinearRegression
 from skpapers.linear_model._sketched_solvers import (
     LINF_CONSTANT,
     _AugmentedOperator,
-    linf_bound,
     linf_sketch_size,
-    make_sketch,
     sketch_and_solve,
 )
-from skpapers.sketching import SRHT, CountSketch
+from skpapers.sketching import SRHT, CountSketch, make_sketch
+
+# ----------------------------------------------------------------------------
+# reference
+
+
+def linf_bound(A, b, eps, x_star=None):
+    """The guarantee ``(eps / sqrt(d)) ||A x* - b||_2 ||A^+||_2`` (dense, small A)."""
+    A = np.asarray(A, dtype=np.float64)
+    if x_star is None:
+        x_star = la.lstsq(A, b)[0]
+    sigma = la.svdvals(A)
+    sigma_min = sigma[sigma > sigma[0] * max(A.shape) * np.finfo(float).eps][-1]
+    residual = np.linalg.norm(A @ x_star - b)
+    return eps / np.sqrt(A.shape[1]) * residual / sigma_min
+
+
+def test_linf_bound_reference():
+    A = np.vstack([np.eye(2), np.zeros((2, 2))])
+    bound = linf_bound(A, np.array([1.0, 1.0, 3.0, 4.0]), eps=0.5)
+    assert np.isclose(bound, 0.5 / 2**0.5 * 5)
+
 
 # ----------------------------------------------------------------------------
 # problems
