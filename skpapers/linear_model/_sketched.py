@@ -72,7 +72,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         ``"sketch_and_solve"``: the sketched problem's solution.
         ``"sketch_and_precondition"``: QR of the sketch as a right preconditioner,
         warm start from the sketch-and-solve solution, LSQR on ``X R^{-1}`` and one
-        refinement run.
+        refinement run; it needs a sketch with at least as many rows as ``[X 1]``
+        has columns (or ``X`` rows, if fewer). On a rank-deficient ``X`` both
+        return the minimum-norm solution (of the sketched problem for
+        sketch-and-solve).
     eps : float, default=1.0
         Accuracy target of the ``ell_inf`` guarantee (``sketch_size="auto"``).
     delta : float, default=0.01
@@ -220,7 +223,17 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         sqrt_weight = None if sample_weight is None else xp.sqrt(sample_weight)
         single_target = y.ndim == 1
         Y = xp.reshape(y, (-1, 1)) if single_target else y
-        m = self._resolve_sketch_size(n_samples, n_features + self.fit_intercept)
+        n_columns = n_features + self.fit_intercept
+        m = self._resolve_sketch_size(n_samples, n_columns)
+        if self.solver == "sketch_and_precondition" and m < min(n_samples, n_columns):
+            raise ValueError(
+                f"solver='sketch_and_precondition' needs sketch_size >= "
+                f"{min(n_samples, n_columns)} (n_features"
+                f"{' + 1 for the intercept' if self.fit_intercept else ''}, or "
+                f"n_samples if smaller): the sketch must embed every column of X to "
+                f"precondition it, got sketch_size={m}. Use a larger sketch_size "
+                "(20 per column by default with 'auto')."
+            )
         sketch = make_sketch(self.sketch, m, n_samples, self.random_state)
         coef, intercept, n_iter, relative_residual = self._solve(
             X, Y, sketch, sqrt_weight, xp

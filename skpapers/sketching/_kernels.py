@@ -82,7 +82,7 @@ def srht_accumulate(A, row_scale, first_row, tile_size, tile_first, signs, rows,
     rows : ndarray of shape (m,)
         Position ``p_r`` of each sampled row inside its tile.
     out : ndarray of shape (m, d)
-        Zeroed on entry; ``sum_t signs[t, r] (H_B D_t A_t)[rows[r]]`` on return.
+        ``sum_t signs[t, r] (H_B D_t A_t)[rows[r]]`` is added to it.
     """
     n_rows, d = A.shape
     buf = np.empty((tile_size, d), dtype=out.dtype)
