@@ -25,9 +25,9 @@ from skpapers.experiments import ExperimentResult, register_experiment
 from skpapers.linear_model._sketched_solvers import (
     LINF_CONSTANT,
     linf_sketch_size,
-    make_sketch,
     sketch_and_solve,
 )
+from skpapers.sketching import make_sketch
 
 PAPER = "A Nearly-Optimal Bound for Fast Regression with ell_infty Guarantee"
 CLAIM = (

@@ -14,17 +14,18 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..sketching._operators import (
-    _dask_rows,
-    _IdentitySketch,
-    _is_dask,
+from ..sketching import SKETCHES, make_sketch
+from ..utils import (
+    check_same_namespace,
+    dask_rows,
+    device,
+    is_dask,
+    is_numpy_namespace,
+    keep_state_on_error,
 )
-from ..utils import check_same_namespace, device, keep_state_on_error
 from ..utils._array_api import dispatch_namespace, move_to_namespace, widest_float
 from ._sketched_solvers import (
-    SKETCHES,
     linf_sketch_size,
-    make_sketch,
     sketch_and_precondition,
     sketch_and_solve,
 )
@@ -71,7 +72,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         ``"sketch_and_solve"``: the sketched problem's solution.
         ``"sketch_and_precondition"``: QR of the sketch as a right preconditioner,
         warm start from the sketch-and-solve solution, LSQR on ``X R^{-1}`` and one
-        refinement run.
+        refinement run; it needs a sketch with at least as many rows as ``[X 1]``
+        has columns (or ``X`` rows, if fewer). On a rank-deficient ``X`` both
+        return the minimum-norm solution (of the sketched problem for
+        sketch-and-solve).
     eps : float, default=1.0
         Accuracy target of the ``ell_inf`` guarantee (``sketch_size="auto"``).
     delta : float, default=0.01
@@ -207,56 +211,60 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        xp = dispatch_namespace(X)
-        if _is_dask(X):
-            if get_config()["array_api_dispatch"]:
-                raise ValueError(
-                    "SketchedLinearRegression does not combine a dask.array with "
-                    "array_api_dispatch=True: fit Dask input with dispatch off "
-                    "(sklearn.config_context(array_api_dispatch=False)), or "
-                    "CuPy/torch arrays with it on."
-                )
+        # The one place the namespace is decided: NumPy for NumPy, SciPy sparse
+        # and Dask input; the solver and the sketch are handed it.
+        xp = dispatch_namespace(X) or np
+        if is_dask(X):
             X, y, sample_weight = self._check_dask(X, y, sample_weight)
-        elif xp is not None:
-            return self._fit_array_api(X, y, sample_weight, xp)
         else:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=["csr", "csc"],
-                dtype=[np.float64, np.float32],
-                multi_output=True,
-                y_numeric=True,
-            )
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
-            y = np.asarray(y, dtype=np.float64)
+            X, y, sample_weight = self._check_in_memory(X, y, sample_weight, xp)
+        where = "cpu" if is_numpy_namespace(xp) else device(X)
         n_samples, n_features = X.shape
-        sqrt_weight = None if sample_weight is None else np.sqrt(sample_weight)
+        sqrt_weight = None if sample_weight is None else xp.sqrt(sample_weight)
         single_target = y.ndim == 1
-        Y = y[:, None] if single_target else y
-        m, sketch = self._make_sketch(n_samples, n_features)
+        Y = xp.reshape(y, (-1, 1)) if single_target else y
+        n_columns = n_features + self.fit_intercept
+        m = self._resolve_sketch_size(n_samples, n_columns)
+        if self.solver == "sketch_and_precondition" and m < min(n_samples, n_columns):
+            raise ValueError(
+                f"solver='sketch_and_precondition' needs sketch_size >= "
+                f"{min(n_samples, n_columns)} (n_features"
+                f"{' + 1 for the intercept' if self.fit_intercept else ''}, or "
+                f"n_samples if smaller): the sketch must embed every column of X to "
+                f"precondition it, got sketch_size={m}. Use a larger sketch_size "
+                "(20 per column by default with 'auto')."
+            )
+        sketch = make_sketch(self.sketch, m, n_samples, self.random_state)
         coef, intercept, n_iter, relative_residual = self._solve(
-            X, Y, sketch, sqrt_weight
+            X, Y, sketch, sqrt_weight, xp
         )
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        coef = coef.T.astype(dtype)
-        intercept = intercept.astype(dtype)
-        self.coef_ = coef[0] if single_target else coef
+        coef = xp.astype(coef.T, X.dtype)
+        intercept = xp.astype(intercept, X.dtype)
+        if not bool(xp.all(xp.isfinite(coef))):
+            raise ValueError(
+                f"The coefficients overflow X's dtype {X.dtype}: y is too large "
+                "for it, or X too small. Pass X as float64 (or rescale y)."
+            )
+        self.coef_ = coef[0, :] if single_target else coef
         self.intercept_ = float(intercept[0]) if single_target else intercept
         self.sketch_size_ = m
-        self.n_iter_ = n_iter
+        self.n_iter_ = xp.asarray(n_iter, device=where)
+        if relative_residual is not None:
+            wide = widest_float(xp, where)
+            relative_residual = xp.asarray(relative_residual, dtype=wide, device=where)
         self.relative_residual_ = relative_residual
         return self
 
-    def _solve(self, X, Y, sketch, sqrt_weight):
+    def _solve(self, X, Y, sketch, sqrt_weight, xp):
         """``(coef, intercept, n_iter, relative_residual)`` by ``self.solver``."""
         if self.solver == "sketch_and_solve":
             coef, intercept = sketch_and_solve(
-                X, Y, sketch, sqrt_weight=sqrt_weight, fit_intercept=self.fit_intercept
+                X,
+                Y,
+                sketch,
+                sqrt_weight=sqrt_weight,
+                fit_intercept=self.fit_intercept,
+                xp=xp,
             )
             # One direct solve of the sketched problem.
             return coef, intercept, np.ones(Y.shape[1], dtype=np.int64), None
@@ -268,18 +276,14 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             tol=self.tol,
             max_iter=self.max_iter,
+            xp=xp,
         )
 
-    def _make_sketch(self, n_samples, n_features):
-        """``(m, S)``: the sketch size and operator (the identity if ``m >= n``)."""
-        m = self._resolve_sketch_size(n_samples, n_features + self.fit_intercept)
-        if m >= n_samples:
-            return m, _IdentitySketch(n_samples)
-        return m, make_sketch(self.sketch, m, n_samples, self.random_state)
-
-    def _fit_array_api(self, X, y, sample_weight, xp):
-        """``fit`` for a CuPy / torch / ... ``X``: every array stays on its device."""
-        if self.sketch not in ("srht", "gaussian"):
+    def _check_in_memory(self, X, y, sample_weight, xp):
+        """Validated ``(X, y, sample_weight)``: ``y`` and the weights in the widest
+        float of ``X``'s namespace and device."""
+        numpy = is_numpy_namespace(xp)
+        if not numpy and self.sketch not in ("srht", "gaussian"):
             raise ValueError(
                 f"sketch={self.sketch!r} has no array-API (CuPy, torch) path: the "
                 "sparse sketches build SciPy sparse matrices on the host. Use "
@@ -289,36 +293,27 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"] if numpy else False,
             dtype=[xp.float64, xp.float32],
             multi_output=True,
             y_numeric=True,
         )
-        where = device(X)
-        y = move_to_namespace(y, xp, where)
+        where = "cpu" if numpy else device(X)
         wide = widest_float(xp, where)
-        sqrt_weight = None
+        y = xp.astype(np.asarray(y) if numpy else move_to_namespace(y, xp, where), wide)
+        if X.dtype == xp.float32 and bool(
+            xp.any(xp.abs(y) > float(xp.finfo(xp.float32).max))
+        ):
+            raise ValueError(
+                "y has values outside the float32 range of X (above "
+                f"{float(xp.finfo(xp.float32).max):.3g} in magnitude): the "
+                "coefficients cannot be represented in float32. Pass X as float64."
+            )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=wide, ensure_non_negative=True
             )
-            sqrt_weight = xp.sqrt(sample_weight)
-        single_target = y.ndim == 1
-        Y = xp.astype(xp.reshape(y, (-1, 1)) if single_target else y, wide)
-        n_samples, n_features = X.shape
-        m, sketch = self._make_sketch(n_samples, n_features)
-        coef, intercept, n_iter, relative_residual = self._solve(
-            X, Y, sketch, sqrt_weight
-        )
-        if relative_residual is not None:
-            relative_residual = xp.asarray(relative_residual, dtype=wide, device=where)
-        coef = xp.astype(coef.T, X.dtype)
-        intercept = xp.astype(intercept, X.dtype)
-        self.coef_ = coef[0, :] if single_target else coef
-        self.intercept_ = float(intercept[0]) if single_target else intercept
-        self.sketch_size_ = m
-        self.n_iter_ = xp.asarray(n_iter, device=where)
-        self.relative_residual_ = relative_residual
-        return self
+        return X, y, sample_weight
 
     def _check_dask(self, X, y, sample_weight):
         """Shape and dtype checks of Dask input, without reading it.
@@ -328,6 +323,13 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         """
         import dask.array as da
 
+        if get_config()["array_api_dispatch"]:
+            raise ValueError(
+                "SketchedLinearRegression does not combine a dask.array with "
+                "array_api_dispatch=True: fit Dask input with dispatch off "
+                "(sklearn.config_context(array_api_dispatch=False)), or "
+                "CuPy/torch arrays with it on."
+            )
         if X.ndim != 2:
             raise ValueError(
                 f"Expected a 2-D dask array for X, got {X.ndim} dimension(s)."
@@ -348,7 +350,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"y has shape {y.shape}; expected {X.shape[0]} rows to match X."
             )
-        y = _dask_rows(y.astype(np.float64), X.chunks[0])
+        y = dask_rows(y.astype(np.float64), X.chunks[0])
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 np.asarray(sample_weight),
@@ -385,7 +387,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             if coef.ndim == 2:
                 coef, intercept = coef.T, xp.astype(intercept, dtype)
             return xp.astype(X, dtype) @ coef + intercept
-        if _is_dask(X):
+        if is_dask(X):
             if X.ndim != 2 or X.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {X.shape[-1]} features, but SketchedLinearRegression is "

@@ -55,42 +55,40 @@ Weights and intercept: with ``D = diag(sqrt(sample_weight))`` we solve
 ``D 1`` and ``D y`` without copying ``X`` (``D`` folds into the sketch's signs) and
 without centring it.
 
-Array-API path (CuPy, torch, ...)
----------------------------------
-With ``array_api_dispatch=True`` and a non-NumPy ``X``, the sketch is applied in
-``X``'s namespace and on its device (the same ``S`` as on NumPy, see
-:mod:`skpapers.sketching`), and the small problem is solved there too, with the
-linear algebra of the array API standard: ``S A = Q R``, ``R = U Sigma V^T``, and
-the minimum-norm solution ``V Sigma_k^{-1} U_k^T Q^T S b`` over the singular values
-above ``max(m, d) eps sigma_1`` (the cut-off of LAPACK's ``gelsd``). Sketch-and-
-precondition takes ``N = V_k Sigma_k^{-1}`` (no pivoted QR in the standard), and
-its LSQR is the same loop, each step two matrix-vector products on the device.
+One algorithm, any namespace
+----------------------------
+Every function here is written once against the namespace ``xp`` of ``X``, which
+the estimator decides and passes down (NumPy for NumPy, SciPy sparse and Dask
+input). With ``array_api_dispatch=True`` and a CuPy or torch ``X``, the sketch is
+applied in ``X``'s namespace and on its device (the same ``S`` as on NumPy, see
+:mod:`skpapers.sketching`) and the small problem is solved there too. Only three
+leaves differ on NumPy, where LAPACK and numba measurably win: the small
+least-squares solve (``gelsd``), the column-pivoted QR of the preconditioner (the
+array API standard has none: elsewhere ``N = V_k Sigma_k^{-1}`` from
+``S A = Q R``, ``R = U Sigma V^T``), and the fused LSQR pass (a numba kernel on a
+row-major ``X``; elsewhere two matrix-vector products). Small problems are solved
+for the minimum-norm solution over the singular values above
+``max(m, d) eps sigma_1``: a cut-off that scales with the problem, so that a
+numerically rank-deficient sketch (a duplicated column) gives the minimum-norm
+coefficients, not huge ones that cancel.
 """
 
 import contextlib
-import functools
 import math
 
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ..sketching._kernels import fused_normal_pass
-from ..sketching._operators import (
-    SRHT,
-    CountSketch,
-    GaussianSketch,
-    SparseSignSketch,
-    _dask_rows,
-    _is_dask,
+from ..utils import (
+    dask_rows,
+    device,
+    is_dask,
+    is_numpy_namespace,
+    single_blas_thread,
 )
-from ..utils import device
-from ..utils._array_api import (
-    dispatch_namespace,
-    lstsq,
-    truncated_svd_of_r,
-    widest_float,
-)
+from ..utils._array_api import lstsq, truncated_svd_of_r, widest_float
+from ._sketched_kernels import fused_normal_pass
 
 LINF_CONSTANT = 0.1
 
@@ -99,13 +97,6 @@ _STACK_SIZE = 1 << 22
 
 # LSQR runs after the first one, each restarted from the previous solution.
 _REFINEMENTS = 1
-
-SKETCHES = {
-    "srht": SRHT,
-    "gaussian": GaussianSketch,
-    "countsketch": CountSketch,
-    "sparse_sign": SparseSignSketch,
-}
 
 
 def linf_sketch_size(n_samples, n_features, eps, delta):
@@ -144,102 +135,68 @@ def linf_sketch_size(n_samples, n_features, eps, delta):
     return max(int(math.ceil(m)), int(math.ceil(floor)), 1)
 
 
-def linf_bound(A, b, eps, x_star=None):
-    """The guarantee ``(eps / sqrt(d)) ||A x* - b||_2 ||A^+||_2`` (dense, small A).
+def _where(X, xp):
+    """The device of ``X`` (the host for NumPy, SciPy sparse and Dask input)."""
+    return "cpu" if is_numpy_namespace(xp) else device(X)
 
-    Parameters
-    ----------
-    A : ndarray of shape (n, d)
-    b : ndarray of shape (n,)
-    eps : float
-    x_star : ndarray of shape (d,), default=None
-        The least-squares solution, computed with ``scipy.linalg.lstsq`` if None.
 
-    Returns
-    -------
-    bound : float
+def _small_blas(xp):
+    """One BLAS thread for the ``m x d`` factorisations on NumPy (see
+    :func:`skpapers.utils.single_blas_thread`); other namespaces run as they are."""
+    return single_blas_thread() if is_numpy_namespace(xp) else contextlib.nullcontext()
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skpapers.linear_model._sketched_solvers import linf_bound
-    >>> A = np.vstack([np.eye(2), np.zeros((2, 2))])
-    >>> bool(np.isclose(linf_bound(A, np.array([1.0, 1.0, 3.0, 4.0]), eps=0.5),
-    ...                 0.5 / 2**0.5 * 5))
-    True
+
+def _rank_cutoff(A):
+    """Relative cut-off of the singular values of ``A``: ``max(m, d) eps``."""
+    return max(A.shape) * float(np.finfo(np.float64).eps)
+
+
+def _min_norm_lstsq(A, B, xp, factors=None):
+    """Minimum-norm ``argmin ||A X - B||`` over the singular values above the cut-off.
+
+    On NumPy LAPACK's ``gelsd`` (faster than a QR and an SVD); elsewhere, or with
+    the ``factors`` of :func:`truncated_svd_of_r` at hand, those factors.
     """
-    A = np.asarray(A, dtype=np.float64)
-    if x_star is None:
-        x_star = la.lstsq(A, b)[0]
-    sigma = la.svdvals(A)
-    sigma_min = sigma[sigma > sigma[0] * max(A.shape) * np.finfo(float).eps][-1]
-    residual = np.linalg.norm(A @ x_star - b)
-    return eps / math.sqrt(A.shape[1]) * residual / sigma_min
+    if factors is None and is_numpy_namespace(xp):
+        return la.lstsq(A, B, cond=_rank_cutoff(A), lapack_driver="gelsd")[0]
+    if factors is None:
+        factors = truncated_svd_of_r(A, xp, _rank_cutoff(A))
+    return lstsq(A, B, xp, factors=factors)
 
 
-@functools.cache
-def _threadpool_controller():
-    from threadpoolctl import ThreadpoolController
+def _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept, xp):
+    """``(S D [X 1], S D Y)`` with ``D = diag(sqrt_weight)``, in ``xp``'s widest float.
 
-    return ThreadpoolController()
-
-
-def _small_blas():
-    """Context in which BLAS runs on one thread, for the ``m x d`` factorisations.
-
-    They take milliseconds on one core, and a threaded BLAS that has to share the
-    two cores (with the other test worker, Dask or anything else) spins: a 3146 x
-    101 ``lstsq`` measured 0.9 s with two OpenBLAS threads on a loaded machine
-    against 8 ms with one.
+    Dask input is sketched block by block and only the sketch gathered.
     """
-    return _threadpool_controller().limit(limits=1, user_api="blas")
-
-
-def make_sketch(name, sketch_size, n_samples, random_state):
-    """The sketch operator called ``name`` (a key of :data:`SKETCHES`)."""
-    if name == "sparse_sign":
-        # The default 8 nonzeros per column, or all rows of a smaller sketch.
-        return SparseSignSketch(
-            sketch_size,
-            n_samples,
-            nnz_per_column=min(8, sketch_size),
-            random_state=random_state,
-        )
-    return SKETCHES[name](sketch_size, n_samples, random_state=random_state)
-
-
-def _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept):
-    """``(S D [X 1], S D Y)`` with ``D = diag(sqrt_weight)``; Dask input gathered."""
-    if _is_dask(X):
-        import dask
+    n, d = X.shape
+    where = _where(X, xp)
+    wide = widest_float(xp, where)
+    if is_dask(X):
         import dask.array as da
 
-        rows = X.chunks[0]
-        extra = [_dask_rows(Y, rows)]
+        columns = [dask_rows(Y, X.chunks[0])]
         if fit_intercept:
-            extra.insert(0, da.ones(X.shape[0], chunks=(rows,), dtype=np.float64))
-        extra = [c[:, None] if c.ndim == 1 else c for c in extra]
-        SX, SE = dask.compute(
-            sketch._apply_dask(X, sqrt_weight),
-            sketch._apply_dask(da.concatenate(extra, axis=1), sqrt_weight),
-        )
+            columns.insert(0, da.ones((n, 1), chunks=(X.chunks[0], 1), dtype=wide))
+        extra = da.concatenate(columns, axis=1)
     else:
-        columns = [Y] if not fit_intercept else [np.ones(X.shape[0]), Y]
-        extra = np.hstack([c[:, None] if c.ndim == 1 else c for c in columns])
-        if sp.issparse(X) or X.size > _STACK_SIZE:
-            # Sketch X in place: no copy of a large X.
-            SX = sketch._apply(X, sqrt_weight)
-            SE = sketch._apply(extra, sqrt_weight)
-        else:
-            # One pass, one draw of the sketch's random numbers, for a small X.
-            SXE = sketch._apply(np.hstack([X, extra]), sqrt_weight)
-            SX, SE = SXE[:, : X.shape[1]], SXE[:, X.shape[1] :]
-    SX = np.asarray(SX, dtype=np.float64)
-    SE = np.asarray(SE, dtype=np.float64)
+        columns = [xp.astype(Y, wide)]
+        if fit_intercept:
+            columns.insert(0, xp.ones((n, 1), dtype=wide, device=where))
+        extra = xp.concat(columns, axis=1)
+    if is_dask(X) or sp.issparse(X) or math.prod(X.shape) > _STACK_SIZE:
+        # Sketch X in place: no copy of a large X.
+        SX = sketch.apply(X, sqrt_weight, xp=xp)
+        SE = sketch.apply(extra, sqrt_weight, xp=xp)
+    else:
+        # One pass, one draw of the sketch's random numbers, for a small X.
+        SXE = sketch.apply(xp.concat((X, extra), axis=1), sqrt_weight, xp=xp)
+        SX, SE = SXE[:, :d], SXE[:, d:]
+    SX, SE = xp.astype(SX, wide), xp.astype(SE, wide)
     if fit_intercept:
-        SX = np.hstack([SX, SE[:, :1]])
+        SX = xp.concat((SX, SE[:, :1]), axis=1)
         SE = SE[:, 1:]
-    if not (np.all(np.isfinite(SX)) and np.all(np.isfinite(SE))):
+    if not (bool(xp.all(xp.isfinite(SX))) and bool(xp.all(xp.isfinite(SE)))):
         raise ValueError(
             "The sketched problem is not finite: X or y contains NaN or infinity "
             "(or values so large that their sketch overflows)."
@@ -247,30 +204,34 @@ def _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept):
     return SX, SE
 
 
-def _split(coef, fit_intercept):
+def _split(coef, fit_intercept, xp):
     """``(coef, intercept)`` from the solution of the (augmented) problem."""
     if fit_intercept:
-        return coef[:-1], coef[-1]
-    return coef, np.zeros(coef.shape[1:])
+        return coef[:-1, :], coef[-1, :]
+    return coef, xp.zeros(coef.shape[1:], dtype=coef.dtype, device=_where(coef, xp))
 
 
-def sketch_and_solve(X, Y, sketch, *, sqrt_weight=None, fit_intercept=True):
+def sketch_and_solve(X, Y, sketch, *, sqrt_weight=None, fit_intercept=True, xp=np):
     """Solve ``min ||S D ([X 1] w - Y)||`` (the sketched least-squares problem).
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix, dask.array} of shape (n, d)
-    Y : ndarray or dask.array of shape (n, k)
+    X : {ndarray, sparse matrix, dask.array, array-API array} of shape (n, d)
+    Y : array of shape (n, k)
+        Laid out like ``X`` (NumPy or Dask; the same namespace otherwise).
     sketch : sketch operator of :mod:`skpapers.sketching` with ``n_samples = n``
-    sqrt_weight : ndarray of shape (n,), default=None
+    sqrt_weight : array of shape (n,), default=None
         Square roots of the sample weights (``D``).
     fit_intercept : bool, default=True
         Append a column of ones to ``X``.
+    xp : module, default=numpy
+        The namespace of ``X``, as the caller decided it.
 
     Returns
     -------
-    coef : ndarray of shape (d, k)
-    intercept : ndarray of shape (k,)
+    coef : array of shape (d, k)
+        The minimum-norm solution of the sketched problem.
+    intercept : array of shape (k,)
 
     Examples
     --------
@@ -284,64 +245,46 @@ def sketch_and_solve(X, Y, sketch, *, sqrt_weight=None, fit_intercept=True):
     >>> bool(np.allclose(coef[:, 0], [1, 2, 3])), bool(np.allclose(intercept, 0.5))
     (True, True)
     """
-    xp = dispatch_namespace(X)
-    if xp is not None:
-        SX, SY = _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp)
-        return _split_xp(lstsq(SX, SY, xp), fit_intercept, xp)
-    SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept)
-    with _small_blas():
-        solution = la.lstsq(SX, SY, lapack_driver="gelsd")[0]
-    return _split(solution, fit_intercept)
-
-
-def _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp):
-    """``(S D [X 1], S D Y)`` in the namespace and on the device of ``X``."""
-    where = device(X)
-    wide = widest_float(xp, where)
-    columns = [xp.astype(Y, wide)]
-    if fit_intercept:
-        columns.insert(0, xp.ones((X.shape[0], 1), dtype=wide, device=where))
-    # X alone (never copied into a stack), then the narrow [1, Y] with the same S.
-    SX = xp.astype(sketch._apply(X, sqrt_weight), wide)
-    SE = xp.astype(sketch._apply(xp.concat(columns, axis=1), sqrt_weight), wide)
-    if fit_intercept:
-        SX = xp.concat((SX, SE[:, :1]), axis=1)
-        SE = SE[:, 1:]
-    if not (bool(xp.all(xp.isfinite(SX))) and bool(xp.all(xp.isfinite(SE)))):
-        raise ValueError(
-            "The sketched problem is not finite: X or y contains NaN or infinity "
-            "(or values so large that their sketch overflows)."
-        )
-    return SX, SE
-
-
-def _split_xp(coef, fit_intercept, xp):
-    if fit_intercept:
-        return coef[:-1, :], coef[-1, :]
-    return coef, xp.zeros(coef.shape[1:], dtype=coef.dtype, device=device(coef))
+    SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept, xp)
+    with _small_blas(xp):
+        solution = _min_norm_lstsq(SX, SY, xp)
+    return _split(solution, fit_intercept, xp)
 
 
 class _Preconditioner:
-    """Right preconditioner ``N`` from ``S A``: ``P R^{-1}`` or ``V Sigma^{-1}``.
+    """Right preconditioner ``N`` from ``S A``: ``P R^{-1}`` or ``V_k Sigma_k^{-1}``.
 
-    Column pivoting grades ``R`` (decreasing diagonal), which makes the triangular
+    On NumPy, a full-rank tall ``S A`` gets the column-pivoted QR ``S A P = Q R``:
+    pivoting grades ``R`` (decreasing diagonal), which makes the triangular
     solves, and so the map back to coefficients, accurate to about the same
     digits as LAPACK's own least-squares drivers even when ``cond(A)`` is large.
+    Otherwise (a numerically rank-deficient or wide ``S A``, or a namespace without
+    a pivoted QR) ``N = V_k Sigma_k^{-1}`` from :func:`truncated_svd_of_r`, which
+    gives the minimum-norm solution; ``A N`` then has the conditioning of
+    ``A R^{-1}``.
     """
 
-    def __init__(self, SA):
-        R, perm = la.qr(SA, mode="r", pivoting=True)
-        R = R[: SA.shape[1]]
-        diag = np.abs(np.diag(R))
-        tol = max(SA.shape) * np.finfo(float).eps * (diag.max() if diag.size else 0)
-        self.triangular = diag.size > 0 and diag.min() > tol
+    def __init__(self, SA, xp):
+        self.xp = xp
+        m, d = SA.shape
+        self.triangular = False
+        if is_numpy_namespace(xp) and m >= d:
+            R, perm = la.qr(SA, mode="r", pivoting=True)
+            R = R[:d]
+            diag = np.abs(np.diag(R))
+            tol = _rank_cutoff(SA) * (diag.max() if diag.size else 0)
+            self.triangular = diag.size > 0 and diag.min() > tol
         if self.triangular:
-            self.R, self.perm = R, perm
+            self.R, self.perm, self.factors = R, perm, None
+            self.rank = d
         else:
-            _, s, Vt = la.svd(SA, full_matrices=False)
-            keep = s > max(SA.shape) * np.finfo(float).eps * s[0]
-            self.V, self.s = Vt[keep].T, s[keep]
-        self.rank = SA.shape[1] if self.triangular else int(keep.sum())
+            self.factors = truncated_svd_of_r(SA, xp, _rank_cutoff(SA))
+            _, _, self.s, self.V = self.factors
+            self.rank = self.s.shape[0]
+
+    def solve(self, SA, SB):
+        """The minimum-norm solution of ``min ||S A X - S B||`` (SVD reused)."""
+        return _min_norm_lstsq(SA, SB, self.xp, self.factors)
 
     def apply(self, v):
         """``N v``: from the preconditioned variable back to coefficients."""
@@ -364,65 +307,51 @@ class _Preconditioner:
         return self.s * (self.V.T @ x)
 
 
-class _PreconditionerXP:
-    """``N = V_k Sigma_k^{-1}`` from the SVD of ``S A`` (any namespace).
-
-    ``A N = A V_k Sigma_k^{-1}`` has the conditioning of ``A R^{-1}``; without a
-    pivoted QR in the array API standard, this is the graded form we can build.
-    """
-
-    def __init__(self, SA, xp):
-        self.factors = truncated_svd_of_r(SA, xp)
-        _, _, self.s, self.V = self.factors
-        self.rank = self.s.shape[0]
-
-    def apply(self, v):
-        return self.V @ (v / self.s)
-
-    def apply_t(self, z):
-        return (self.V.T @ z) / self.s
-
-    def inverse(self, x):
-        return self.s * (self.V.T @ x)
-
-
 class _AugmentedOperator:
     """``M = D [X 1]`` (or ``D X``) applied through fused passes over ``X``.
 
-    ``step(p, alpha, u)`` returns ``(w, M^T w, ||w||^2)`` with ``w = M p - alpha u``.
+    ``step(p, alpha, u)`` returns ``(w, M^T w, ||w||^2)`` with ``w = M p - alpha u``:
+    one read of a row-major NumPy ``X`` by the numba kernel, two matrix-vector
+    products otherwise (Dask: one graph, ``w`` persisted).
     """
 
-    def __init__(self, X, sqrt_weight, fit_intercept):
+    def __init__(self, X, sqrt_weight, fit_intercept, xp=np):
+        self.xp = xp
+        where = _where(X, xp)
+        self.dtype = widest_float(xp, where)
+        self.dask = is_dask(X)
+        if not (is_numpy_namespace(xp) or X.dtype == self.dtype):
+            # torch's matmul does not promote float32 (NumPy's does, without a copy).
+            X = xp.astype(X, self.dtype)
         self.X = X
         self.fit_intercept = fit_intercept
         self.n = X.shape[0]
-        self.dask = _is_dask(X)
         self.fused = (
-            not self.dask
-            and not sp.issparse(X)
+            is_numpy_namespace(xp)
             and isinstance(X, np.ndarray)
             and X.flags.c_contiguous
         )
         if sqrt_weight is None:
-            sqrt_weight = np.ones(self.n)
+            sqrt_weight = xp.ones(self.n, dtype=self.dtype, device=where)
         if self.dask:
-            sqrt_weight = _dask_rows(sqrt_weight, X.chunks[0])
+            sqrt_weight = dask_rows(sqrt_weight, X.chunks[0])
         self.sqrt_weight = sqrt_weight
 
     def weighted(self, y):
-        """``D y``, kept in the layout of ``X`` (NumPy or Dask)."""
+        """``D y``, kept in the layout of ``X`` (Dask for Dask input)."""
         if self.dask:
-            y = _dask_rows(y, self.X.chunks[0])
+            y = dask_rows(y, self.X.chunks[0])
             return (self.sqrt_weight * y).persist()
-        return self.sqrt_weight * np.asarray(y, dtype=np.float64)
+        return self.sqrt_weight * self.xp.astype(y, self.dtype)
 
     def norm(self, b):
         """``||b||`` of a vector laid out like ``X``'s rows."""
         if self.dask:
             return math.sqrt(float((b * b).sum().compute()))
-        return math.sqrt(float(np.dot(b, b)))
+        return math.sqrt(float(self.xp.vecdot(b, b)))
 
     def step(self, p, alpha, u):
+        xp = self.xp
         d = self.X.shape[1]
         coef = p[:d]
         shift = -p[d] if self.fit_intercept else 0.0
@@ -430,59 +359,23 @@ class _AugmentedOperator:
             w = np.empty(self.n)
             z = np.zeros(d)
             total, norm2 = fused_normal_pass(
-                self.X, coef, shift, self.sqrt_weight, alpha, u, w, z
+                self.X, coef, float(shift), self.sqrt_weight, alpha, u, w, z
             )
+        elif self.dask:
+            import dask
+
+            w = (self.sqrt_weight * (self.X @ coef - shift) - alpha * u).persist()
+            g = self.sqrt_weight * w
+            z, total, norm2 = dask.compute(self.X.T @ g, g.sum(), (w * w).sum())
         else:
             w = self.sqrt_weight * (self.X @ coef - shift) - alpha * u
             g = self.sqrt_weight * w
-            if self.dask:
-                import dask
-
-                w = w.persist()
-                g = self.sqrt_weight * w
-                z, total, norm2 = dask.compute(self.X.T @ g, g.sum(), (w * w).sum())
-            else:
-                z, total, norm2 = self.X.T @ g, g.sum(), w @ w
-            z = np.asarray(z, dtype=np.float64).ravel()
+            z, total, norm2 = self.X.T @ g, xp.sum(g), xp.vecdot(w, w)
+        z = xp.reshape(xp.asarray(z, dtype=self.dtype), (-1,))
         if self.fit_intercept:
-            z = np.append(z, total)
+            total = xp.asarray(total, dtype=self.dtype, device=_where(z, xp))
+            z = xp.concat((z, xp.reshape(total, (1,))))
         return w, z, float(norm2)
-
-
-class _AugmentedOperatorXP:
-    """``M = D [X 1]`` in the namespace and on the device of ``X``.
-
-    The same ``step`` as :class:`_AugmentedOperator`, as two matrix-vector
-    products (``X p`` and ``X^T D w``), in float64 where the device has it.
-    """
-
-    def __init__(self, X, sqrt_weight, fit_intercept, xp):
-        self.xp = xp
-        where = device(X)
-        self.dtype = widest_float(xp, where)
-        self.X = xp.astype(X, self.dtype, copy=False)
-        self.fit_intercept = fit_intercept
-        n = X.shape[0]
-        if sqrt_weight is None:
-            sqrt_weight = xp.ones(n, dtype=self.dtype, device=where)
-        self.sqrt_weight = xp.astype(sqrt_weight, self.dtype, copy=False)
-
-    def weighted(self, y):
-        return self.sqrt_weight * self.xp.astype(y, self.dtype)
-
-    def norm(self, b):
-        return float(self.xp.linalg.vector_norm(b))
-
-    def step(self, p, alpha, u):
-        xp = self.xp
-        d = self.X.shape[1]
-        shift = -p[d] if self.fit_intercept else 0.0
-        w = self.sqrt_weight * (self.X @ p[:d] - shift) - alpha * u
-        g = self.sqrt_weight * w
-        z = self.X.T @ g
-        if self.fit_intercept:
-            z = xp.concat((z, xp.reshape(xp.sum(g), (1,))))
-        return w, z, float(xp.vecdot(w, w))
 
 
 def _lsqr(op, precond, b, x0, tol, max_iter):
@@ -496,7 +389,7 @@ def _lsqr(op, precond, b, x0, tol, max_iter):
     optimality), when ``||r|| <= tol (||b|| + ||MN||_F ||y||)`` (a consistent
     system), or after ``max_iter`` steps. Returns ``(x, n_iter, test2)``.
     """
-    xp = getattr(op, "xp", np)
+    xp = op.xp
 
     def vector_norm(v):
         return float(xp.linalg.vector_norm(v))
@@ -560,13 +453,15 @@ def sketch_and_precondition(
     fit_intercept=True,
     tol=1e-14,
     max_iter=100,
+    xp=np,
 ):
     """Least squares to full accuracy: LSQR on ``A R^{-1}`` with ``S A = Q R``.
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix, dask.array} of shape (n, d)
-    Y : ndarray or dask.array of shape (n, k)
+    X : {ndarray, sparse matrix, dask.array, array-API array} of shape (n, d)
+    Y : array of shape (n, k)
+        Laid out like ``X`` (NumPy or Dask; the same namespace otherwise).
     sketch : sketch operator of :mod:`skpapers.sketching` with ``n_samples = n``
         A subspace embedding of the columns of ``[X 1]``: a few times ``d`` rows.
     sqrt_weight : ndarray of shape (n,), default=None
@@ -576,15 +471,17 @@ def sketch_and_precondition(
         LSQR's ``atol = btol``.
     max_iter : int, default=100
         Most LSQR iterations per target.
+    xp : module, default=numpy
+        The namespace of ``X``, as the caller decided it.
 
     Returns
     -------
     coef : ndarray of shape (d, k)
     intercept : ndarray of shape (k,)
     n_iter : ndarray of shape (k,)
-        LSQR iterations per target.
+        LSQR iterations per target (NumPy, on the host).
     relative_residual : ndarray of shape (k,)
-        Final ``||(A N)^T r|| / (||A N||_F ||r||)`` per target.
+        Final ``||(A N)^T r|| / (||A N||_F ||r||)`` per target (NumPy).
 
     Examples
     --------
@@ -600,18 +497,13 @@ def sketch_and_precondition(
     >>> bool(np.allclose(coef[:, 0], lstsq(X, Y[:, 0])[0], rtol=1e-9, atol=0))
     True
     """
-    xp = dispatch_namespace(X)
-    if xp is not None:
-        return _sketch_and_precondition_xp(
-            X, Y, sketch, sqrt_weight, fit_intercept, tol, max_iter, xp
-        )
-    SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept)
-    with _small_blas():
-        precond = _Preconditioner(SX)
-        start = la.lstsq(SX, SY, lapack_driver="gelsd")[0]
-    op = _AugmentedOperator(X, sqrt_weight, fit_intercept)
+    SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept, xp)
+    with _small_blas(xp):
+        precond = _Preconditioner(SX, xp)
+        start = precond.solve(SX, SY)  # one factorisation of SX off NumPy
+    op = _AugmentedOperator(X, sqrt_weight, fit_intercept, xp)
     k = SY.shape[1]
-    solution = np.empty((SX.shape[1], k))
+    columns = []
     n_iter = np.zeros(k, dtype=np.int64)
     residual = np.zeros(k)
     for j in range(k):
@@ -623,35 +515,9 @@ def sketch_and_precondition(
         # refinement, Epperly, Meier & Nakatsukasa 2024).
         for _ in range(1 + _REFINEMENTS):
             # The fused pass is numba; only d-sized products are left to BLAS.
-            with _small_blas() if op.fused else contextlib.nullcontext():
+            with _small_blas(xp) if op.fused else contextlib.nullcontext():
                 x, iters, residual[j] = _lsqr(op, precond, b, x, tol, max_iter)
             n_iter[j] += iters
-        solution[:, j] = x
-    coef, intercept = _split(solution, fit_intercept)
-    return coef, intercept, n_iter, residual
-
-
-def _sketch_and_precondition_xp(
-    X, Y, sketch, sqrt_weight, fit_intercept, tol, max_iter, xp
-):
-    """:func:`sketch_and_precondition` in the namespace and on the device of ``X``.
-
-    ``n_iter`` and ``relative_residual`` are host NumPy arrays.
-    """
-    SX, SY = _sketch_problem_xp(X, Y, sqrt_weight, sketch, fit_intercept, xp)
-    precond = _PreconditionerXP(SX, xp)
-    start = lstsq(SX, SY, xp, factors=precond.factors)  # one factorisation of SX
-    op = _AugmentedOperatorXP(X, sqrt_weight, fit_intercept, xp)
-    k = SY.shape[1]
-    columns = []
-    n_iter = np.zeros(k, dtype=np.int64)
-    residual = np.zeros(k)
-    for j in range(k):
-        b = op.weighted(Y[:, j])
-        x = start[:, j]
-        for _ in range(1 + _REFINEMENTS):
-            x, iters, residual[j] = _lsqr(op, precond, b, x, tol, max_iter)
-            n_iter[j] += iters
         columns.append(x)
-    coef, intercept = _split_xp(xp.stack(columns, axis=1), fit_intercept, xp)
+    coef, intercept = _split(xp.stack(columns, axis=1), fit_intercept, xp)
     return coef, intercept, n_iter, residual

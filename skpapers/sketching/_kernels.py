@@ -1,4 +1,4 @@
-"""Numba kernels of the sketches and of the sketched solvers.
+"""Numba kernels of the sketches (the NumPy leaves of :mod:`._operators`).
 
 Every array here is row-major (C-contiguous) with the *rows* as the long axis: a
 butterfly of the Walsh-Hadamard transform combines two whole rows, so the inner
@@ -9,12 +9,10 @@ loop runs over a row's ``d`` contiguous entries and vectorises.
   cache, then the long strides).
 - :func:`srht_accumulate`: the subsampled randomised Hadamard transform of a block
   of rows, tile by tile (see :mod:`skpapers.sketching._operators` for the algebra).
-- :func:`fused_normal_pass`: one pass over ``A`` computing ``w = D (A p - c) - a u``
-  and ``A^T D w``, the whole Golub-Kahan step of LSQR in one read of ``A``.
 
 The kernels are single-threaded on purpose. On the two-core machines this project
 targets, threaded variants (``prange`` over column blocks for the FWHT, over tiles
-for the SRHT, over row blocks for the fused pass) measured 1.2x to 3.5x *slower*
+for the SRHT) measured 1.2x to 3.5x *slower*
 at ``n = 2^18, d = 100``: the passes are memory-bound, and the second core is
 busy with BLAS, the other test worker or Dask's other thread.
 """
@@ -25,8 +23,6 @@ from numba import njit
 # Rows kept in cache for the short strides of the FWHT: 64 KiB of doubles per
 # row-block is in L1/L2 on every current x86 core.
 _CACHE_BYTES = 1 << 16
-# Rows whose contributions to A^T w are summed apart before joining the total.
-_ROW_BLOCK = 64
 
 
 @njit(cache=True, inline="always")
@@ -86,7 +82,7 @@ def srht_accumulate(A, row_scale, first_row, tile_size, tile_first, signs, rows,
     rows : ndarray of shape (m,)
         Position ``p_r`` of each sampled row inside its tile.
     out : ndarray of shape (m, d)
-        Zeroed on entry; ``sum_t signs[t, r] (H_B D_t A_t)[rows[r]]`` on return.
+        ``sum_t signs[t, r] (H_B D_t A_t)[rows[r]]`` is added to it.
     """
     n_rows, d = A.shape
     buf = np.empty((tile_size, d), dtype=out.dtype)
@@ -106,36 +102,3 @@ def srht_accumulate(A, row_scale, first_row, tile_size, tile_first, signs, rows,
             src = rows[r]
             for k in range(d):
                 out[r, k] += s * buf[src, k]
-
-
-@njit(cache=True, fastmath={"contract", "reassoc"})
-def fused_normal_pass(A, p, c, row_weight, alpha, u, w, z):
-    """One read of ``A``: ``w = D (A p - c) - alpha u`` and ``z = A^T (D w)``.
-
-    ``D = diag(row_weight)``. Returns ``(sum(D w), ||w||^2)`` so that the caller
-    can add the intercept column and normalise. The dot products and row sums go
-    through SIMD partial sums and fused multiply-adds (``reassoc``, ``contract``),
-    and ``z`` is accumulated per block of rows: together they keep the rounding
-    error of the pass at BLAS's level, which LSQR's final accuracy depends on
-    (plain sequential sums cost a factor 2 to 5 in the coefficients' error).
-    """
-    n, d = A.shape
-    total = 0.0
-    norm = 0.0
-    block = np.zeros(d)
-    for start in range(0, n, _ROW_BLOCK):
-        block[:] = 0.0
-        for i in range(start, min(start + _ROW_BLOCK, n)):
-            t = 0.0
-            for k in range(d):
-                t += A[i, k] * p[k]
-            wi = row_weight[i] * (t - c) - alpha * u[i]
-            w[i] = wi
-            norm += wi * wi
-            g = row_weight[i] * wi
-            total += g
-            for k in range(d):
-                block[k] += g * A[i, k]
-        for k in range(d):
-            z[k] += block[k]
-    return total, norm

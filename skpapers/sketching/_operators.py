@@ -2,7 +2,8 @@
 
 Every operator here is an oblivious subspace embedding, ``E[S^T S] = I_n``, drawn
 once from its ``random_state`` and then reusable: ``S.apply(A)`` and
-``S.apply(b)`` use the same ``S``, which is what sketch-and-solve needs.
+``S.apply(b)`` use the same ``S``, which is what sketch-and-solve needs, and
+``S.apply(A, row_weight)`` sketches ``diag(row_weight) A`` without forming it.
 
 They are plain operator classes (like ``scipy.sparse.linalg.LinearOperator``),
 not scikit-learn transformers: a sketch maps ``n`` *rows* to ``m``, while a
@@ -32,26 +33,25 @@ two), ``H_{n'} = H_{n'/B} (x) H_B``, so a sampled row ``i = qB + p`` of ``H D A`
 
 one FWHT of each tile (``n d log B``) and a signed sum of the sampled rows over
 tiles (``(n/B) m d``). ``B ~ m`` balances the two, ``O(n d log m)`` in all, and
-neither ``H`` nor ``S`` is ever formed.
+neither ``H`` nor ``S`` is ever formed. The rows are taken a group of whole tiles
+at a time (``_GROUP_ELEMENTS`` entries), so that besides ``A`` only one group and
+the ``m x d`` sketch are in memory.
 
-Array-API path (CuPy, torch, ...)
----------------------------------
-Under ``sklearn.config_context(array_api_dispatch=True)``, :class:`SRHT` and
-:class:`GaussianSketch` apply to arrays of any array-API namespace and return the
-sketch in that namespace, on that device. The random numbers are drawn on the
-host from the same tile generators, so ``S`` is *the same matrix* as on NumPy.
-The SRHT runs the tiled formula above, vectorised over groups of whole tiles: a
-group of ``D A`` rows (only the last tile zero-padded) is viewed as
-``(tiles, B, d)``, transformed by ``log2 B`` butterfly steps along its middle
-axis (each one reshape to ``(tiles, B / 2h, 2, h, d)`` and one stack of the
-half-sums and half-differences; :func:`fwht` does the same along the rows of a
-non-NumPy array), the sampled rows ``p_r`` of every tile are gathered and summed
-over tiles with the signs ``H_{n'/B}[q_r, t]``: ``O(n d log B + (n / B) m d)`` work, and
-besides ``A`` only one group of tiles (``_XP_GROUP_ELEMENTS`` entries) and the
-``m x d`` sketch in memory. The Gaussian sketch moves each host tile of ``S``
-to the device for one GEMM (the draws cost ``O(m n)`` on the host, so it is
-there for agreement, not speed).
-The sparse sketches build SciPy sparse matrices and have no such path.
+One algorithm, any namespace
+----------------------------
+Each sketch is written once, against the namespace ``xp`` of its input:
+under ``sklearn.config_context(array_api_dispatch=True)``, :class:`SRHT` and
+:class:`GaussianSketch` apply to CuPy or torch arrays and return the sketch there,
+on the same device. The random numbers are always drawn on the host from the same
+tile generators, so ``S`` is *the same matrix* whatever the namespace. Only the
+innermost step of the SRHT (transform a group of tiles, gather the sampled rows,
+sum them with their signs) and the FWHT have two forms, chosen in one place,
+:func:`_leaf`: a numba kernel for NumPy (one pass over the rows, in cache) and
+vectorised butterflies elsewhere (``log2 B`` steps, each a reshape to
+``(tiles, B / 2h, 2, h, d)`` and one stack of half-sums and half-differences).
+The Gaussian sketch moves each host tile of ``S`` to the device for one GEMM (the
+draws cost ``O(m n)`` on the host, so it is there for agreement, not speed). The
+sparse sketches build SciPy sparse matrices and have no array-API path.
 """
 
 import math
@@ -61,46 +61,28 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from ..utils import device
+from ..utils import dask_rows, device, float_dtype, is_dask, is_numpy_namespace
 from ..utils._array_api import dispatch_namespace, widest_float
 from . import _kernels
 
-_MAX_SEED = 2**63 - 1
-# Entries of A copied at a time by the array-API SRHT (whole tiles): 32 MiB of
-# float64, so the transform's temporaries stay a small fraction of a large A.
-_XP_GROUP_ELEMENTS = 1 << 22
+# Entries of A transformed at a time by the SRHT (whole tiles): 32 MiB of float64,
+# so that the array-API path's temporaries stay a small fraction of a large A.
+_GROUP_ELEMENTS = 1 << 22
 
 
-def _is_dask(A):
-    return type(A).__module__.split(".")[0] == "dask"
+def _fwht_numba(A, xp, axis=0):
+    """``H A`` along axis 0 of a NumPy array by the in-place numba kernel."""
+    X = np.array(A.reshape(A.shape[0], -1), order="C")
+    _kernels.fwht_inplace(X)
+    return X.reshape(A.shape)
 
 
-def _dask_rows(a, row_chunks):
-    """``a`` (NumPy or Dask) as a ``dask.array`` with the row chunks ``row_chunks``."""
-    import dask.array as da
-
-    chunks = (tuple(row_chunks),) + tuple((size,) for size in a.shape[1:])
-    if _is_dask(a):
-        return a if a.chunks == chunks else a.rechunk(chunks)
-    return da.from_array(np.asarray(a), chunks=chunks)
-
-
-def _xp_float(A, xp):
-    """float32 stays float32, anything else the widest float of ``A``'s device.
-
-    The NumPy path's rule (float16 and integers go to float64 there too).
-    """
-    if A.dtype == xp.float32:
-        return xp.float32
-    return widest_float(xp, device(A))
-
-
-def _xp_fwht(A, xp, axis=0):
-    """``H_n A`` along ``axis`` for an array of namespace ``xp`` (n a power of two).
+def _fwht_xp(A, xp, axis=0):
+    """``H_n A`` along ``axis`` by ``log2 n`` vectorised butterfly steps.
 
     Step ``h = 1, 2, 4, ...`` views that axis as ``(n / 2h, 2, h)`` blocks and
     replaces each pair of half-blocks ``(a, b)`` by ``(a + b, a - b)``: the
-    butterflies of the numba kernel, one vectorised operation per stride.
+    butterflies of the numba kernel, one array operation per stride.
     """
     lead = tuple(A.shape[:axis])
     n = A.shape[axis]
@@ -114,6 +96,91 @@ def _xp_fwht(A, xp, axis=0):
         A = xp.reshape(stacked, (*lead, n, *rest))
         h *= 2
     return A
+
+
+def _tile_span(first, last, offset, tile_size, n_rows):
+    """``(lo, hi)``: the rows of a block inside its tiles ``first .. last - 1``.
+
+    Tiles are counted from the block's first one, whose first ``offset`` rows
+    come before the block.
+    """
+    lo = max(first * tile_size - offset, 0)
+    return lo, min(last * tile_size - offset, n_rows)
+
+
+def _srht_tiles_numba(A, scale, offset, tile_size, signs, p, out, xp):
+    """Add the SRHT of the rows of ``A`` to ``out`` by the fused numba kernel.
+
+    All tiles in one call (one pass over ``A``); a sparse ``A`` is densified one
+    tile at a time (the transform of a tile is dense anyway).
+    """
+    if sp.issparse(A):
+        for j in range(signs.shape[0]):
+            lo, hi = _tile_span(j, j + 1, offset, tile_size, A.shape[0])
+            rows = A[lo:hi].toarray()
+            tile_offset = offset + lo - j * tile_size
+            args = (scale[lo:hi], tile_offset, tile_size, signs[j : j + 1], p, out)
+            _srht_tiles_numba(rows, *args, xp)
+        return out
+    dtype = out.dtype
+    _kernels.srht_accumulate(
+        np.ascontiguousarray(A, dtype=dtype),
+        scale.astype(dtype, copy=False),
+        offset,
+        tile_size,
+        0,
+        signs.astype(dtype, copy=False),
+        p,
+        out,
+    )
+    return out
+
+
+def _srht_tiles_xp(A, scale, offset, tile_size, signs, p, out, xp):
+    """Add the SRHT of the rows of ``A`` to ``out``, vectorised over groups of tiles.
+
+    Only one group (about ``_GROUP_ELEMENTS`` entries) is copied at a time, so the
+    memory stays near that of ``A``.
+    """
+    n_rows, d = A.shape
+    where = device(out)
+    rows_picked = xp.asarray(p, device=where)
+    per_group = max(1, _GROUP_ELEMENTS // (tile_size * max(d, 1)))
+    for first in range(0, signs.shape[0], per_group):
+        last = min(first + per_group, signs.shape[0])
+        lo, hi = _tile_span(first, last, offset, tile_size, n_rows)
+        block = A[lo:hi, :] * xp.astype(scale[lo:hi], out.dtype)[:, None]
+        front = offset + lo - first * tile_size
+        back = (last - first) * tile_size - front - (hi - lo)
+        pieces = [block]
+        if front:  # rows before the block's first one, in its first tile
+            pieces.insert(0, xp.zeros((front, d), dtype=out.dtype, device=where))
+        if back:  # rows after its last one, in its last tile
+            pieces.append(xp.zeros((back, d), dtype=out.dtype, device=where))
+        if len(pieces) > 1:
+            block = xp.concat(pieces, axis=0)
+        block = xp.reshape(block, (last - first, tile_size, d))
+        block = _fwht_xp(block, xp, axis=1)
+        picked = xp.take(block, rows_picked, axis=1)  # (tiles, m, d)
+        group_signs = xp.asarray(signs[first:last], dtype=out.dtype, device=where)
+        out = out + xp.sum(group_signs[:, :, None] * picked, axis=0)
+    return out
+
+
+_LEAVES = {
+    True: {"fwht": _fwht_numba, "srht_tiles": _srht_tiles_numba},
+    False: {"fwht": _fwht_xp, "srht_tiles": _srht_tiles_xp},
+}
+
+
+def _leaf(name, xp):
+    """The innermost step ``name`` for namespace ``xp``: the one place it is chosen.
+
+    NumPy gets the numba kernel (single pass, cache-blocked: several times the
+    vectorised butterflies' speed on a CPU), any other namespace the vectorised
+    code, which runs on its device.
+    """
+    return _LEAVES[is_numpy_namespace(xp)][name]
 
 
 def _next_pow2(n):
@@ -139,14 +206,17 @@ def _check_size(value, name, minimum=1):
 
 
 class _Sketch:
-    """Shared machinery: shape, seeding, tiling of the rows, dense/sparse/Dask input.
+    """Shared machinery: shape, seeding, tiling of the rows, input of any kind.
 
     Subclasses define ``_tile_size`` (rows per random tile) and
-    ``_sketch_block(A, first_row, row_weight)`` for a dense or sparse
-    2-D block of consecutive rows, returning the ``(m, d)`` partial sketch.
+    ``_sketch_block(A, first_row, row_weight, xp)`` for a dense (or, on NumPy,
+    sparse) 2-D block of consecutive rows of namespace ``xp``, returning the
+    ``(m, d)`` partial sketch in ``A``'s dtype.
     """
 
     _kind = 0
+    # Whether the sketch runs in any array-API namespace, or on NumPy only.
+    _array_api = True
 
     def __init__(self, sketch_size, n_samples, *, random_state=None):
         self.sketch_size = _check_size(sketch_size, "sketch_size")
@@ -173,16 +243,15 @@ class _Sketch:
         size = self._tile_size
         return range(first_row // size, (first_row + n_rows - 1) // size + 1)
 
-    def _check_rows(self, n_rows, first_row=0):
-        if first_row < 0 or first_row + n_rows > self.n_samples:
-            raise ValueError(
-                f"Rows {first_row}..{first_row + n_rows - 1} are outside this "
-                f"sketch's n_samples={self.n_samples}: build the sketch with "
-                "n_samples equal to the number of rows of the data."
-            )
+    def _tile_rows(self, tile, first_row, n_rows):
+        """``(lo, hi)``: the rows of a block (from ``first_row``) inside ``tile``."""
+        size = self._tile_size
+        lo = max(tile * size - first_row, 0)
+        hi = min((tile + 1) * size - first_row, n_rows)
+        return lo, hi
 
-    def apply(self, A):
-        """Return ``S @ A``.
+    def apply(self, A, row_weight=None, *, xp=None):
+        """Return ``S @ diag(row_weight) @ A``.
 
         Parameters
         ----------
@@ -192,13 +261,34 @@ class _Sketch:
             chunks, and only the small result is gathered. Under
             ``array_api_dispatch=True``, a CuPy or torch array (SRHT and
             Gaussian sketches) is sketched in its own namespace and device.
+        row_weight : array of shape (n_samples,), default=None
+            Weights of the rows of ``A`` (``None``: all ones), in the namespace of
+            ``A``; a sketch of ``D A`` with ``D = diag(row_weight)``, ``D A``
+            never formed.
+        xp : module, default=None
+            The namespace of ``A`` when the caller has decided it already; None
+            decides it from ``A``.
 
         Returns
         -------
         SA : ndarray of shape (sketch_size,) or (sketch_size, d)
-            In the namespace and on the device of ``A``.
+            In the namespace and on the device of ``A``; float32 stays float32,
+            anything else is float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpapers.sketching import GaussianSketch
+        >>> S = GaussianSketch(20, 100, random_state=0)
+        >>> A, w = np.ones((100, 2)), np.full(100, 3.0)
+        >>> bool(np.allclose(S.apply(A, w), 3 * S.apply(A)))
+        True
         """
-        return self._apply(A, None)
+        if is_dask(A):
+            return self._apply_dask(A, row_weight).compute()
+        if xp is None:
+            xp = dispatch_namespace(A) or np
+        return self._apply_rows(A, row_weight, 0, xp, full=True)
 
     def __matmul__(self, A):
         return self.apply(A)
@@ -220,7 +310,7 @@ class _Sketch:
         SA_block : ndarray of shape (sketch_size,) or (sketch_size, d)
         """
         first_row = _check_size(first_row, "first_row", minimum=0)
-        return self._apply_in_memory(A_block, None, first_row, full=False)
+        return self._apply_rows(A_block, None, first_row, np, full=False)
 
     def toarray(self):
         """The dense ``(sketch_size, n_samples)`` matrix ``S`` (small sizes only).
@@ -234,64 +324,44 @@ class _Sketch:
         """
         return self.apply(np.eye(self.n_samples))
 
-    def _apply(self, A, row_weight):
-        if _is_dask(A):
-            return self._apply_dask(A, row_weight).compute()
-        xp = dispatch_namespace(A)
-        if xp is not None:
-            return self._apply_xp(A, row_weight, xp)
-        return self._apply_in_memory(A, row_weight, 0)
-
-    def _apply_xp(self, A, row_weight, xp):
-        """``S @ A`` for an array of a non-NumPy namespace (SRHT, Gaussian)."""
-        raise ValueError(
-            f"{type(self).__name__} has no array-API (CuPy, torch) path: it builds "
-            "a SciPy sparse matrix on the host. Use SRHT or GaussianSketch, or "
-            "NumPy input."
-        )
-
-    def _xp_input(self, A, row_weight, xp):
-        """``(A as 2-D, was it 1-D, row weights on A's device, dtype)``, checked."""
+    def _apply_rows(self, A, row_weight, first_row, xp, full):
+        """``S[:, rows] D A`` for rows ``first_row ..`` of ``A`` in namespace ``xp``."""
+        numpy = is_numpy_namespace(xp)
+        if not (numpy or self._array_api):
+            raise ValueError(
+                f"{type(self).__name__} has no array-API (CuPy, torch) path: it "
+                "builds a SciPy sparse matrix on the host. Use SRHT or "
+                "GaussianSketch, or NumPy input."
+            )
+        if numpy and sp.issparse(A):
+            A = sp.csr_matrix(A)
+        elif numpy:
+            A = np.asarray(A)
         if A.ndim not in (1, 2):
             raise ValueError(f"A must be 1-D or 2-D, got {A.ndim} dimensions.")
         vector = A.ndim == 1
         if vector:
             A = xp.reshape(A, (-1, 1))
-        if A.shape[0] != self.n_samples:
-            raise ValueError(
-                f"A has {A.shape[0]} rows but this sketch was built for "
-                f"n_samples={self.n_samples}."
-            )
-        dtype = _xp_float(A, xp)
-        A = xp.astype(A, dtype, copy=False)
-        if row_weight is not None:
-            row_weight = xp.astype(row_weight, dtype, copy=False)
-        return A, vector, row_weight, dtype
-
-    def _apply_in_memory(self, A, row_weight, first_row, full=True):
-        if sp.issparse(A):
-            A = sp.csr_matrix(A)
-            if not np.issubdtype(A.dtype, np.floating):
-                A = A.astype(np.float64)
-        else:
-            A = np.asarray(A)
-            if not np.issubdtype(A.dtype, np.floating):
-                A = A.astype(np.float64)
-        vector = A.ndim == 1
-        if vector:
-            A = A.reshape(-1, 1)
-        if A.ndim != 2:
-            raise ValueError(f"A must be 1-D or 2-D, got {A.ndim} dimensions.")
+        dtype = float_dtype(xp, A)
+        A = A.astype(dtype) if sp.issparse(A) else xp.astype(A, dtype, copy=False)
         n_rows = A.shape[0]
         if full and n_rows != self.n_samples:
             raise ValueError(
                 f"A has {n_rows} rows but this sketch was built for "
                 f"n_samples={self.n_samples}."
             )
-        self._check_rows(n_rows, first_row)
+        if first_row < 0 or first_row + n_rows > self.n_samples:
+            raise ValueError(
+                f"Rows {first_row}..{first_row + n_rows - 1} are outside this "
+                f"sketch's n_samples={self.n_samples}: build the sketch with "
+                "n_samples equal to the number of rows of the data."
+            )
+        wide = widest_float(xp, device(A) if not numpy else "cpu")
         if row_weight is None:
-            row_weight = np.ones(n_rows)
-        out = self._sketch_block(A, first_row, row_weight)
+            where = "cpu" if numpy else device(A)
+            row_weight = xp.ones(n_rows, dtype=wide, device=where)
+        row_weight = xp.astype(xp.asarray(row_weight), wide, copy=False)
+        out = self._sketch_block(A, first_row, row_weight, xp)
         return out[:, 0] if vector else out
 
     def _apply_dask(self, A, row_weight):
@@ -314,12 +384,12 @@ class _Sketch:
         if row_weight is None:
             weights = [None] * len(row_chunks)
         else:
-            weights = _dask_rows(row_weight, row_chunks).to_delayed()
-        dtype = np.result_type(A.dtype, np.float32)
+            weights = dask_rows(row_weight, row_chunks).to_delayed()
+        dtype = np.float32 if A.dtype == np.float32 else np.float64
         parts = [
             da.from_delayed(
-                dask.delayed(self._apply_in_memory)(
-                    block, weight, int(start), full=False
+                dask.delayed(self._apply_rows)(
+                    block, weight, int(start), np, full=False
                 ),
                 shape=(self.sketch_size, A.shape[1]),
                 dtype=dtype,
@@ -330,10 +400,6 @@ class _Sketch:
         ]
         total = da.stack(parts).sum(axis=0)
         return total[:, 0] if vector else total
-
-
-def _float_dtype(A):
-    return A.dtype if A.dtype in (np.float32, np.float64) else np.float64
 
 
 class SRHT(_Sketch):
@@ -420,83 +486,29 @@ class SRHT(_Sketch):
         offset = first_row - tiles[0] * size
         return signs[offset : offset + n_rows]
 
-    def _sketch_block(self, A, first_row, row_weight):
+    def _sketch_block(self, A, first_row, row_weight, xp):
+        # FWHT inside each B-row tile, the sampled rows p_r of each tile, then
+        # their parity-signed sum over tiles.
         n_rows, d = A.shape
-        tiles = np.asarray(self._tiles(first_row, n_rows), dtype=np.int64)
         size = self.tile_size_
+        where = "cpu" if is_numpy_namespace(xp) else device(A)
         q, p = np.divmod(self.sampled_rows_, size)
-        row_scale = self._signs(first_row, n_rows) * row_weight
-        dtype = _float_dtype(A)
-        if sp.issparse(A):
-            # Densify one tile at a time: the FWHT output is dense anyway.
-            out = np.zeros((self.sketch_size, d), dtype=np.float64)
-            for t in tiles:
-                lo = max(t * size - first_row, 0)
-                hi = min((t + 1) * size - first_row, n_rows)
-                out += self._sketch_dense(
-                    A[lo:hi].toarray().astype(dtype, copy=False),
-                    row_scale[lo:hi],
-                    first_row + lo,
-                    q,
-                    p,
-                )
-        else:
-            out = self._sketch_dense(
-                np.ascontiguousarray(A, dtype=dtype),
-                row_scale,
-                first_row,
-                q,
-                p,
-            )
-        return (out / np.sqrt(self.sketch_size)).astype(dtype, copy=False)
-
-    def _sketch_dense(self, A, row_scale, first_row, q, p):
-        tiles = np.asarray(self._tiles(first_row, A.shape[0]), dtype=np.int64)
-        signs = _parity_signs(q, tiles).astype(A.dtype)
-        out = np.zeros((self.sketch_size, A.shape[1]), dtype=A.dtype)
-        _kernels.srht_accumulate(
+        tiles = np.asarray(self._tiles(first_row, n_rows), dtype=np.int64)
+        row_scale = row_weight * xp.asarray(
+            self._signs(first_row, n_rows), dtype=row_weight.dtype, device=where
+        )
+        out = xp.zeros((self.sketch_size, d), dtype=A.dtype, device=where)
+        out = _leaf("srht_tiles", xp)(
             A,
-            row_scale.astype(A.dtype),
-            first_row,
-            self.tile_size_,
-            int(tiles[0]),
-            signs,
+            row_scale,
+            first_row - int(tiles[0]) * size,
+            size,
+            _parity_signs(q, tiles),
             p,
             out,
+            xp,
         )
-        return out.astype(np.float64, copy=False)
-
-    def _apply_xp(self, A, row_weight, xp):
-        # The numba kernel's formula, vectorised over groups of whole tiles: FWHT
-        # inside each B-row tile, the sampled rows p_r of each tile, then their
-        # parity-signed sum over tiles. Only one group (about _XP_GROUP_ELEMENTS
-        # entries) is copied at a time, so the memory stays near that of A.
-        A, vector, row_weight, dtype = self._xp_input(A, row_weight, xp)
-        where = device(A)
-        n, d = A.shape
-        size = self.tile_size_
-        q, p = np.divmod(self.sampled_rows_, size)
-        rows = xp.asarray(p, device=where)
-        n_tiles = -(-n // size)
-        per_group = max(1, _XP_GROUP_ELEMENTS // (size * max(d, 1)))
-        out = xp.zeros((self.sketch_size, d), dtype=dtype, device=where)
-        for first in range(0, n_tiles, per_group):
-            tiles = np.arange(first, min(first + per_group, n_tiles), dtype=np.int64)
-            lo, hi = first * size, min((first + tiles.shape[0]) * size, n)
-            scale = xp.asarray(self._signs(lo, hi - lo), dtype=dtype, device=where)
-            if row_weight is not None:
-                scale = scale * row_weight[lo:hi]
-            block = A[lo:hi, :] * scale[:, None]
-            padding = tiles.shape[0] * size - (hi - lo)
-            if padding:  # only in the last tile
-                zeros = xp.zeros((padding, d), dtype=dtype, device=where)
-                block = xp.concat((block, zeros), axis=0)
-            block = _xp_fwht(xp.reshape(block, (tiles.shape[0], size, d)), xp, axis=1)
-            picked = xp.take(block, rows, axis=1)  # (tiles, m, d)
-            signs = xp.asarray(_parity_signs(q, tiles), dtype=dtype, device=where)
-            out = out + xp.sum(signs[:, :, None] * picked, axis=0)
-        out = out / math.sqrt(self.sketch_size)
-        return out[:, 0] if vector else out
+        return out / math.sqrt(self.sketch_size)
 
 
 class GaussianSketch(_Sketch):
@@ -537,50 +549,34 @@ class GaussianSketch(_Sketch):
         # About 16 MiB of normal draws per tile, fixed by (m, n) only.
         return max(1, min(self.n_samples, (1 << 21) // self.sketch_size))
 
-    def _sketch_block(self, A, first_row, row_weight):
+    def _sketch_block(self, A, first_row, row_weight, xp):
         n_rows, d = A.shape
-        dtype = _float_dtype(A)
         size = self._tile_size
-        out = np.zeros((self.sketch_size, d), dtype=np.float64)
+        where = "cpu" if is_numpy_namespace(xp) else device(A)
+        out = xp.zeros((self.sketch_size, d), dtype=row_weight.dtype, device=where)
         for t in self._tiles(first_row, n_rows):
-            lo = max(t * size - first_row, 0)
-            hi = min((t + 1) * size - first_row, n_rows)
+            lo, hi = self._tile_rows(t, first_row, n_rows)
             tile = self._tile_rng(t).standard_normal((self.sketch_size, size))
             cols = slice(first_row + lo - t * size, first_row + hi - t * size)
-            G = (tile[:, cols] * row_weight[lo:hi]).astype(dtype, copy=False)
-            block = A[lo:hi]
-            out += (block.T @ G.T).T if sp.issparse(block) else G @ block
-        return (out / np.sqrt(self.sketch_size)).astype(dtype, copy=False)
-
-    def _apply_xp(self, A, row_weight, xp):
-        A, vector, row_weight, dtype = self._xp_input(A, row_weight, xp)
-        where = device(A)
-        n, d = A.shape
-        size = self._tile_size
-        out = xp.zeros(
-            (self.sketch_size, d), dtype=widest_float(xp, where), device=where
-        )
-        for t in self._tiles(0, n):
-            lo, hi = t * size, min((t + 1) * size, n)
-            tile = self._tile_rng(t).standard_normal((self.sketch_size, size))
-            G = xp.asarray(tile[:, : hi - lo], dtype=dtype, device=where)
-            if row_weight is not None:
-                G = G * row_weight[lo:hi]
-            out = out + xp.astype(G @ A[lo:hi, :], out.dtype)
-        out = xp.astype(out / math.sqrt(self.sketch_size), dtype)
-        return out[:, 0] if vector else out
+            G = xp.asarray(tile[:, cols], dtype=row_weight.dtype, device=where)
+            G = xp.astype(G * row_weight[lo:hi], A.dtype, copy=False)
+            block = A[lo:hi, :]
+            part = (block.T @ G.T).T if sp.issparse(block) else G @ block
+            out = out + xp.astype(part, out.dtype, copy=False)
+        return xp.astype(out / math.sqrt(self.sketch_size), A.dtype, copy=False)
 
 
 class _HashedSketch(_Sketch):
     """Sparse sketches: each column of ``S`` has ``k`` nonzeros ``+-1/sqrt(k)``."""
 
+    _array_api = False
+
     @property
     def _tile_size(self):
         return min(self.n_samples, 1 << 16)
 
-    def _sketch_block(self, A, first_row, row_weight):
+    def _sketch_block(self, A, first_row, row_weight, xp):
         n_rows, d = A.shape
-        dtype = _float_dtype(A)
         k = self._nnz_per_column
         size = self._tile_size
         buckets, signs = [], []
@@ -588,8 +584,7 @@ class _HashedSketch(_Sketch):
             rng = self._tile_rng(t)
             tile_buckets = self._draw_buckets(rng, size)
             tile_signs = 1.0 - 2.0 * rng.integers(0, 2, (size, k))
-            lo = max(t * size - first_row, 0)
-            hi = min((t + 1) * size - first_row, n_rows)
+            lo, hi = self._tile_rows(t, first_row, n_rows)
             rows = slice(first_row + lo - t * size, first_row + hi - t * size)
             buckets.append(tile_buckets[rows])
             signs.append(tile_signs[rows])
@@ -597,13 +592,13 @@ class _HashedSketch(_Sketch):
         values = np.concatenate(signs) * (row_weight[:, None] / np.sqrt(k))
         S = sp.csr_matrix(
             (
-                values.ravel().astype(dtype),
+                values.ravel().astype(A.dtype),
                 (buckets.ravel(), np.repeat(np.arange(n_rows), k)),
             ),
             shape=(self.sketch_size, n_rows),
         )
         out = S @ A
-        return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=dtype)
+        return np.asarray(out.toarray() if sp.issparse(out) else out, dtype=A.dtype)
 
 
 class CountSketch(_HashedSketch):
@@ -702,23 +697,73 @@ class SparseSignSketch(_HashedSketch):
 class _IdentitySketch(_Sketch):
     """``S = I_n``: what a sketch with as many rows as the data reduces to."""
 
-    _kind = 0
     _tile_size = 1 << 16
 
     def __init__(self, n_samples):
         super().__init__(n_samples, n_samples, random_state=0)
 
-    def _sketch_block(self, A, first_row, row_weight):
-        dtype = _float_dtype(A)
-        out = np.zeros((self.sketch_size, A.shape[1]), dtype=dtype)
+    def _sketch_block(self, A, first_row, row_weight, xp):
         block = A.toarray() if sp.issparse(A) else A
-        out[first_row : first_row + A.shape[0]] = block * row_weight[:, None]
+        block = block * xp.astype(row_weight, A.dtype)[:, None]
+        if first_row == 0 and A.shape[0] == self.n_samples:
+            return block
+        out = np.zeros((self.sketch_size, A.shape[1]), dtype=A.dtype)
+        out[first_row : first_row + A.shape[0]] = block
         return out
 
-    def _apply_xp(self, A, row_weight, xp):
-        A, vector, row_weight, _ = self._xp_input(A, row_weight, xp)
-        out = A if row_weight is None else A * row_weight[:, None]
-        return out[:, 0] if vector else out
+
+#: The sketches by the names the estimators take.
+SKETCHES = {
+    "srht": SRHT,
+    "gaussian": GaussianSketch,
+    "countsketch": CountSketch,
+    "sparse_sign": SparseSignSketch,
+}
+
+
+def make_sketch(name, sketch_size, n_samples, random_state=None):
+    """The sketch called ``name``, or the identity when it would keep every row.
+
+    Parameters
+    ----------
+    name : {"srht", "gaussian", "countsketch", "sparse_sign"}
+        The sketch (a key of ``SKETCHES``); ``"sparse_sign"`` takes 8 nonzeros
+        per column, or all the rows of a smaller sketch.
+    sketch_size : int
+        Rows ``m`` of the sketch. With ``m >= n_samples`` a sketch brings
+        nothing, and the identity (the exact problem) is returned.
+    n_samples : int
+        Rows ``n`` of the data it applies to.
+    random_state : int, RandomState instance or None, default=None
+        Draws the sketch.
+
+    Returns
+    -------
+    sketch : sketch operator
+        With ``apply(A, row_weight=None)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skpapers.sketching import make_sketch
+    >>> make_sketch("srht", 16, 100, random_state=0)
+    SRHT(sketch_size=16, n_samples=100, random_state=0)
+    >>> A = np.arange(6.0).reshape(3, 2)
+    >>> make_sketch("gaussian", 5, 3).apply(A).tolist()
+    [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    """
+    if name not in SKETCHES:
+        raise ValueError(f"Unknown sketch {name!r}; expected one of {list(SKETCHES)}.")
+    if sketch_size >= n_samples:
+        return _IdentitySketch(n_samples)
+    if name == "sparse_sign":
+        return SparseSignSketch(
+            sketch_size,
+            n_samples,
+            nnz_per_column=min(8, sketch_size),
+            random_state=random_state,
+        )
+    return SKETCHES[name](sketch_size, n_samples, random_state=random_state)
 
 
 def fwht(A):
@@ -748,8 +793,8 @@ def fwht(A):
     >>> bool(np.allclose(fwht(x), hadamard(8) @ x))
     True
     """
-    xp = dispatch_namespace(A)
-    if xp is None:
+    xp = dispatch_namespace(A) or np
+    if is_numpy_namespace(xp):
         A = np.asarray(A)
     n = A.shape[0] if A.ndim else 0
     if A.ndim not in (1, 2) or n == 0 or n & (n - 1):
@@ -757,9 +802,4 @@ def fwht(A):
             f"fwht needs a 1-D or 2-D array whose length along axis 0 is a power "
             f"of two, got shape {tuple(A.shape)}; zero-pad the rows first."
         )
-    if xp is not None:
-        return _xp_fwht(xp.astype(A, _xp_float(A, xp), copy=False), xp)
-    dtype = A.dtype if A.dtype in (np.float32, np.float64) else np.float64
-    X = np.array(A.reshape(n, -1), dtype=dtype, order="C")
-    _kernels.fwht_inplace(X)
-    return X.reshape(A.shape)
+    return _leaf("fwht", xp)(xp.astype(A, float_dtype(xp, A), copy=False), xp)

@@ -14,12 +14,31 @@ from skpapers import SketchedLinearRegression
 from skpapers.linear_model._sketched_solvers import (
     LINF_CONSTANT,
     _AugmentedOperator,
-    linf_bound,
     linf_sketch_size,
-    make_sketch,
     sketch_and_solve,
 )
-from skpapers.sketching import SRHT, CountSketch
+from skpapers.sketching import SRHT, CountSketch, make_sketch
+
+# ----------------------------------------------------------------------------
+# reference
+
+
+def linf_bound(A, b, eps, x_star=None):
+    """The guarantee ``(eps / sqrt(d)) ||A x* - b||_2 ||A^+||_2`` (dense, small A)."""
+    A = np.asarray(A, dtype=np.float64)
+    if x_star is None:
+        x_star = la.lstsq(A, b)[0]
+    sigma = la.svdvals(A)
+    sigma_min = sigma[sigma > sigma[0] * max(A.shape) * np.finfo(float).eps][-1]
+    residual = np.linalg.norm(A @ x_star - b)
+    return eps / np.sqrt(A.shape[1]) * residual / sigma_min
+
+
+def test_linf_bound_reference():
+    A = np.vstack([np.eye(2), np.zeros((2, 2))])
+    bound = linf_bound(A, np.array([1.0, 1.0, 3.0, 4.0]), eps=0.5)
+    assert np.isclose(bound, 0.5 / 2**0.5 * 5)
+
 
 # ----------------------------------------------------------------------------
 # problems
@@ -323,3 +342,74 @@ def test_countsketch_operator_is_what_the_estimator_uses():
     S = SRHT(30, 200, random_state=4)
     reg.set_params(sketch="srht").fit(X, y)
     assert_allclose(reg.coef_, la.lstsq(S @ X, S @ y)[0], atol=1e-12)
+
+
+# ----------------------------------------------------------------------------
+# rank deficiency, overflow, shapes the preconditioner cannot take
+
+
+def _duplicated_column(n=5000, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X = np.hstack([X, X[:, :1]])
+    return X, X[:, :d] @ rng.standard_normal(d) + rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("solver", ["sketch_and_solve", "sketch_and_precondition"])
+def test_rank_deficient_x_gives_the_minimum_norm_solution(solver):
+    # A sketch of a duplicated column is rank deficient only to rounding (a
+    # singular-value ratio near machine epsilon): a cut-off at eps itself keeps
+    # it and returns huge coefficients that cancel.
+    X, y = _duplicated_column()
+    reg = SketchedLinearRegression(solver=solver, fit_intercept=False, random_state=0)
+    reg.fit(X, y)
+    assert reg.sketch_size_ < X.shape[0]
+    min_norm = la.lstsq(X, y, lapack_driver="gelsd")[0]
+    assert np.max(np.abs(reg.coef_)) < 10 * np.max(np.abs(min_norm))
+    assert reg.coef_[0] == pytest.approx(reg.coef_[-1], rel=1e-8)  # split evenly
+    if solver == "sketch_and_precondition":
+        assert_allclose(reg.coef_, min_norm, rtol=1e-9, atol=1e-12)
+    else:
+        assert_allclose(reg.coef_, min_norm, atol=0.05)
+
+
+def test_float32_x_with_y_beyond_float32_raises():
+    X, y = _incoherent(np.random.default_rng(11), 300, 3)
+    reg = SketchedLinearRegression(sketch_size=60, random_state=0)
+    with pytest.raises(ValueError, match="float32"):
+        reg.fit(X.astype(np.float32), y * 1e39)
+    # float64 X takes the same y.
+    assert np.all(np.isfinite(reg.fit(X, y * 1e39).coef_))
+
+
+def test_precondition_refuses_a_sketch_smaller_than_the_columns():
+    X, y = _incoherent(np.random.default_rng(12), 400, 10)
+    reg = SketchedLinearRegression(solver="sketch_and_precondition", sketch_size=10)
+    with pytest.raises(ValueError, match="sketch_size >= 11"):
+        reg.fit(X, y)
+    reg.set_params(fit_intercept=False).fit(X, y)  # 10 columns: enough
+    assert_allclose(reg.coef_, la.lstsq(X, y)[0], rtol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["sketch_and_solve", "sketch_and_precondition"])
+def test_more_features_than_samples_gives_the_minimum_norm_solution(solver):
+    rng = np.random.default_rng(13)
+    X, y = rng.standard_normal((30, 50)), rng.standard_normal(30)
+    reg = SketchedLinearRegression(solver=solver, random_state=0).fit(X, y)
+    A = np.hstack([X, np.ones((30, 1))])
+    expected = la.lstsq(A, y)[0]
+    assert_allclose(reg.coef_, expected[:-1], rtol=1e-8, atol=1e-10)
+    assert_allclose(reg.intercept_, expected[-1], rtol=1e-8, atol=1e-10)
+
+
+def test_one_hot_design_with_intercept_gives_the_minimum_norm_solution():
+    # One-hot columns sum to the intercept's column of ones: [X 1] is rank
+    # deficient, and the coefficients are those of the pseudo-inverse.
+    rng = np.random.default_rng(14)
+    X = np.hstack([np.eye(5)[rng.integers(0, 5, 3000)], rng.standard_normal((3000, 3))])
+    y = X @ rng.standard_normal(8) + 2.0 + rng.standard_normal(3000)
+    expected = np.linalg.pinv(np.hstack([X, np.ones((3000, 1))])) @ y
+    reg = SketchedLinearRegression(solver="sketch_and_precondition", random_state=0)
+    reg.fit(X, y)
+    assert_allclose(reg.coef_, expected[:-1], rtol=1e-9, atol=1e-12)
+    assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
