@@ -7,7 +7,6 @@ sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 from .decomposition import OnlineOrthogonalDictionaryLearning
 from .ensemble import EnsLossClassifier
 from .linear_model import (
-    DPPWeightedLeastSquares,
     KroneckerSBL,
     SketchedLinearRegression,
     fit_many,
@@ -17,7 +16,12 @@ from .model_selection import (
     compare_generative_discriminative,
 )
 from .naive_bayes import PooledGaussianNB
-from .sampling import ContinuousSampler, PolynomialBasis, PoolSampler
+from .sampling import (
+    ContinuousSampler,
+    DPPWeightedLeastSquares,
+    PolynomialBasis,
+    PoolSampler,
+)
 from .sketching import SRHT, CountSketch, GaussianSketch, SparseSignSketch
 from .unfolding import UnfoldedIHT, UnfoldedISTA
 from .utils import all_estimators

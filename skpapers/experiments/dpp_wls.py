@@ -19,8 +19,8 @@ import math
 import numpy as np
 
 from skpapers.experiments import ExperimentResult, register_experiment
-from skpapers.linear_model._wls_solvers import weighted_least_squares
 from skpapers.sampling import ContinuousSampler, PolynomialBasis, gram_deviation
+from skpapers.sampling._wls_solvers import weighted_least_squares
 
 PAPER = (
     "Weighted least-squares approximation with determinantal point processes and "

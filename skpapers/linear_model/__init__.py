@@ -1,12 +1,15 @@
-"""Linear models: Kronecker SBL, sketched regression, DPP weighted least squares."""
+"""Linear models: Kronecker SBL, sketched regression.
 
-from ._dpp_wls import DPPWeightedLeastSquares
+``DPPWeightedLeastSquares`` lives in :mod:`skpapers.sampling`, beside the samplers
+it drives; it stays importable from here.
+"""
+
+from ..sampling import DPPWeightedLeastSquares as DPPWeightedLeastSquares
 from ._kronecker_sbl import KroneckerSBL
 from ._sbl_many import fit_many
 from ._sketched import SketchedLinearRegression
 
 __all__ = [
-    "DPPWeightedLeastSquares",
     "KroneckerSBL",
     "SketchedLinearRegression",
     "fit_many",

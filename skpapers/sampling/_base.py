@@ -57,8 +57,6 @@ class _BaseSampler:
         return self._xp.concat(parts) if len(parts) > 1 else parts[0]
 
     def _permuted(self, sample, permutation):
-        if self._xp is np:
-            return sample[permutation]
         order = self._xp.asarray(permutation, device=self._device)
         return self._xp.take(sample, order, axis=0)
 

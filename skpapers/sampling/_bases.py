@@ -39,7 +39,6 @@ from itertools import product
 from numbers import Integral
 
 import numpy as np
-from scipy.special import ndtr
 from sklearn.utils import check_random_state
 
 from ..utils import device
@@ -155,43 +154,16 @@ def _sample_legendre_squared(k, size, rng):
     return out
 
 
-def hermite_squared_cdf(x, k):
-    """Distribution function of h_k(x)^2 dgamma, gamma the standard Gaussian.
-
-    ``F_k(x) = Phi(x) - phi(x) sum_{j=1}^k h_j(x) h_{j-1}(x) / sqrt(j)``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    h = hermite(x, k)
-    series = np.zeros_like(x)
-    for j in range(1, k + 1):
-        series += h[:, j] * h[:, j - 1] / np.sqrt(j)
-    return ndtr(x) - np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi) * series
-
-
 def _hermite_half_width(k):
     # the mass of h_k^2 dgamma beyond the turning points +-2 sqrt(k + 1/2) decays
     # like a Gaussian tail: 10 more units leave less than 1e-20 outside
     return 2.0 * np.sqrt(k + 1.0) + 10.0
 
 
-def _sample_hermite_squared(k, size, rng, numba=True):
+def _sample_hermite_squared(k, size, rng):
     """``size`` i.i.d. draws from h_k(x)^2 dgamma by inverting its distribution."""
     u = rng.random_sample(size)
-    if numba:
-        return hermite_squared_quantile(u, k, _hermite_half_width(k))
-    return _hermite_squared_quantile_numpy(u, k)
-
-
-def _hermite_squared_quantile_numpy(u, k):
-    """NumPy reference of the bisection in ``hermite_squared_quantile``."""
-    half_width = _hermite_half_width(k)
-    lo, hi = np.full(u.shape, -half_width), np.full(u.shape, half_width)
-    for _ in range(64):
-        mid = 0.5 * (lo + hi)
-        below = hermite_squared_cdf(mid, k) < u
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
+    return hermite_squared_quantile(u, k, _hermite_half_width(k))
 
 
 _SAMPLE_SQUARED = {
@@ -355,15 +327,6 @@ class PolynomialBasis:
     def __hash__(self):
         return hash(repr(self))
 
-    def _check_X(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_dims:
-            raise ValueError(
-                f"X must have shape (n_samples, {self.n_dims}) for this basis of "
-                f"n_dims={self.n_dims}, got shape {X.shape}."
-            )
-        return X
-
     def evaluate(self, X):
         """Values phi_alpha(x) of every basis function at every point.
 
@@ -378,18 +341,8 @@ class PolynomialBasis:
         features : ndarray of shape (n, m)
         """
         xp = dispatch_namespace(X)
-        if xp is not None:
-            return self._evaluate_xp(X, xp)
-        X = self._check_X(X)
-        features = np.ones((X.shape[0], self.n_basis))
-        evaluate = _UNIVARIATE[self.family]
-        for i in range(self.n_dims):
-            univariate = evaluate(X[:, i], int(self.multi_indices[:, i].max()), np)
-            features *= univariate[:, self.multi_indices[:, i]]
-        return features
-
-    def _evaluate_xp(self, X, xp):
-        """:meth:`evaluate` in the namespace and on the device of ``X``."""
+        if xp is None:
+            xp, X = np, np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_dims:
             raise ValueError(
                 f"X must have shape (n_samples, {self.n_dims}) for this basis of "

@@ -64,5 +64,5 @@ class ContinuousSampler(_BaseSampler):
         points = self.basis.sample_optimal(n, rng)
         return points, self.basis.evaluate(points)
 
-    def _projection_dpp(self, rng, numba=True):
-        return projection_dpp_rejection(self._proposals, self.n_basis, rng, numba=numba)
+    def _projection_dpp(self, rng):
+        return projection_dpp_rejection(self._proposals, self.n_basis, rng)

@@ -61,7 +61,7 @@ import math
 import numpy as np
 from scipy.linalg import qr
 
-from ..utils import device
+from ..utils import device, is_numpy_namespace
 from ..utils._array_api import dispatch_namespace, truncated_svd_of_r, widest_float
 from ._base import _BaseSampler
 from ._kernels import RESIDUAL_FLOOR, chain_rule_gram_schmidt, chain_rule_rejection
@@ -103,27 +103,8 @@ def orthonormal_pool_basis(features, rtol=None):
     True
     """
     xp = dispatch_namespace(features)
-    if xp is not None:
-        return _orthonormal_pool_basis_xp(features, rtol, xp)
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
-        raise ValueError(
-            f"features must be a non-empty 2-D array, got shape {features.shape}."
-        )
-    if not np.all(np.isfinite(features)):
-        raise ValueError("features contain NaN or infinity.")
-    Q, R, _ = qr(features, mode="economic", pivoting=True)
-    pivots = np.abs(np.diag(R))
-    if rtol is None:
-        rtol = max(features.shape) * np.finfo(np.float64).eps
-    rank = int(np.sum(pivots > rtol * pivots[0])) if pivots[0] > 0 else 0
-    if rank == 0:
-        raise ValueError("features are all zero: the space V_m is empty.")
-    return Q[:, :rank]
-
-
-def _orthonormal_pool_basis_xp(features, rtol, xp):
-    """:func:`orthonormal_pool_basis` on the device: ``F = Q_F R``, ``R = U S V^T``."""
+    if xp is None:
+        xp, features = np, np.asarray(features, dtype=np.float64)
     if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
         raise ValueError(
             "features must be a non-empty 2-D array, got shape "
@@ -132,10 +113,21 @@ def _orthonormal_pool_basis_xp(features, rtol, xp):
     features = xp.astype(features, widest_float(xp, device(features)))
     if not bool(xp.all(xp.isfinite(features))):
         raise ValueError("features contain NaN or infinity.")
-    Q, U, singular, _ = truncated_svd_of_r(features, xp, rtol)
-    if singular.shape[0] == 0:
+    if is_numpy_namespace(xp):
+        # the standard has no pivoted QR: a device orthonormalises through the
+        # SVD of R instead (another basis of the same span, the same kernel Q Q^T)
+        Q, R, _ = qr(features, mode="economic", pivoting=True)
+        pivots = np.abs(np.diag(R))
+        if rtol is None:
+            rtol = max(features.shape) * np.finfo(np.float64).eps
+        rank = int(np.sum(pivots > rtol * pivots[0])) if pivots[0] > 0 else 0
+        Q = Q[:, :rank]
+    else:
+        Q, U, _, _ = truncated_svd_of_r(features, xp, rtol)
+        Q, rank = Q @ U, U.shape[1]
+    if rank == 0:
         raise ValueError("features are all zero: the space V_m is empty.")
-    return Q @ U
+    return Q
 
 
 def draw_from_cdf(cdf, uniforms, xp=np):
@@ -146,7 +138,7 @@ def draw_from_cdf(cdf, uniforms, xp=np):
     positive mass (the first with ``cdf[a] == cdf[-1]``), never a trailing
     zero-mass index, as the numba chain rule does.
     """
-    if xp is np:
+    if is_numpy_namespace(xp):
         last = np.searchsorted(cdf, cdf[-1], side="left")
         return np.minimum(np.searchsorted(cdf, uniforms * cdf[-1], side="right"), last)
     targets = xp.asarray(uniforms, dtype=cdf.dtype, device=device(cdf)) * cdf[-1]
@@ -160,61 +152,20 @@ def _expected_proposals(m, n_chosen):
     return m * np.sum(1.0 / np.arange(1, m - n_chosen + 1))
 
 
-def chain_rule_rejection_numpy(proposals, uniforms, directions, n_chosen):
-    """NumPy reference of ``_kernels.chain_rule_rejection``."""
-    m = proposals.shape[1]
-    accepted = []
-    for b, v in enumerate(proposals):
-        if n_chosen == m:
-            break
-        E = directions[:n_chosen]
-        norm2 = v @ v
-        residual2 = norm2 - np.sum((E @ v) ** 2)
-        if residual2 <= uniforms[b] * norm2 or residual2 <= RESIDUAL_FLOOR * norm2:
-            continue
-        r = v - E.T @ (E @ v)
-        r = r - E.T @ (E @ r)
-        directions[n_chosen] = r / np.linalg.norm(r)
-        accepted.append(b)
-        n_chosen += 1
-    return np.array(accepted, dtype=np.int64), n_chosen
-
-
-def chain_rule_gram_schmidt_numpy(Q, uniforms):
-    """NumPy reference of ``_kernels.chain_rule_gram_schmidt``."""
-    N, m = Q.shape
-    norm2 = np.einsum("ij,ij->i", Q, Q)
-    residual2 = norm2.copy()
-    directions = np.zeros((m, m))
-    chosen = np.empty(m, dtype=np.int64)
-    for i in range(m):
-        cdf = np.cumsum(residual2)
-        pick = int(draw_from_cdf(cdf, uniforms[i]))
-        chosen[i] = pick
-        if i == m - 1:
-            break
-        E = directions[:i]
-        r = Q[pick] - E.T @ (E @ Q[pick])
-        r = r - E.T @ (E @ r)
-        directions[i] = r / np.linalg.norm(r)
-        residual2 = residual2 - (Q @ directions[i]) ** 2
-        residual2[(residual2 <= RESIDUAL_FLOOR * norm2) | (residual2 <= 0)] = 0.0
-        residual2[pick] = 0.0
-    return chosen
-
-
-def chain_rule_gram_schmidt_xp(Q, uniforms, xp):
-    """The chain rule of ``chain_rule_gram_schmidt`` in any array namespace.
+def projection_dpp_gram_schmidt(Q, uniforms, xp):
+    """Chain rule by incremental Gram-Schmidt over the pool, in any namespace.
 
     Every step stays on ``Q``'s device: the residual norms are downdated by the
     new direction (one product ``Q e_i``), and the next point is the first whose
     cumulative residual exceeds ``u_i`` times the total (``cumulative_sum`` and
-    ``searchsorted``), exactly as the numba kernel walks the pool.
+    ``searchsorted``). NumPy arrays go to the numba kernel
+    ``_kernels.chain_rule_gram_schmidt``, which walks the pool the same way
+    (the same sample for the same uniforms) about 5x faster.
 
     Parameters
     ----------
     Q : array of shape (N, m)
-        Orthonormal columns on the device.
+        Orthonormal columns, of namespace ``xp``.
     uniforms : ndarray of shape (m,)
         One host uniform per step.
     xp : namespace
@@ -224,19 +175,18 @@ def chain_rule_gram_schmidt_xp(Q, uniforms, xp):
     chosen : array of shape (m,) of int64, on ``Q``'s device
         The sample, in chain-rule order.
     """
+    if is_numpy_namespace(xp):
+        return chain_rule_gram_schmidt(Q, uniforms)
     N, m = Q.shape
     where = device(Q)
     norm2 = xp.sum(Q * Q, axis=1)
     floor = RESIDUAL_FLOOR * norm2
     rows = xp.arange(N, device=where)
     residual2 = norm2
-    u = xp.asarray(uniforms, dtype=Q.dtype, device=where)
+    u = xp.asarray(uniforms, dtype=Q.dtype, device=where)  # one transfer, not m
     directions, chosen = [], []
     for i in range(m):
-        cdf = xp.cumulative_sum(residual2)
-        pick = xp.searchsorted(cdf, u[i : i + 1] * cdf[-1], side="right")
-        last = xp.searchsorted(cdf, cdf[-1:], side="left")  # last positive mass
-        pick = xp.where(pick < last, pick, last)
+        pick = draw_from_cdf(xp.cumulative_sum(residual2), u[i : i + 1], xp)
         chosen.append(pick)
         if i == m - 1:
             break
@@ -252,8 +202,8 @@ def chain_rule_gram_schmidt_xp(Q, uniforms, xp):
     return xp.astype(xp.concat(chosen), xp.int64)
 
 
-def projection_dpp_rejection(proposal_features, m, rng, *, numba=True):
-    """Chain rule by rejection from the optimal density: drives the kernel.
+def projection_dpp_rejection(proposal_features, m, rng):
+    """Chain rule by rejection from the optimal density: drives the numba kernel.
 
     Parameters
     ----------
@@ -262,22 +212,19 @@ def projection_dpp_rejection(proposal_features, m, rng, *, numba=True):
         proposals from (k_m / m) dmu and their orthonormal features (n x m).
     m : int
     rng : RandomState
-    numba : bool, default=True
-        Use the numba kernel (else the NumPy reference).
 
     Returns
     -------
     sample : ndarray
         The m accepted proposals, in chain-rule order.
     """
-    kernel = chain_rule_rejection if numba else chain_rule_rejection_numpy
     directions = np.zeros((m, m))
     n_chosen, chosen = 0, []
     while n_chosen < m:
         batch = int(1.25 * _expected_proposals(m, n_chosen)) + 8
         proposals, features = proposal_features(batch, rng)
         uniforms = rng.random_sample(batch)
-        accepted, n_chosen = kernel(
+        accepted, n_chosen = chain_rule_rejection(
             np.ascontiguousarray(features), uniforms, directions, n_chosen
         )
         chosen.append(proposals[accepted])
@@ -353,24 +300,23 @@ class PoolSampler(_BaseSampler):
         if method == "auto":
             method = "rejection" if xp is None else "gram_schmidt"
         self.method = method
+        Q = orthonormal_pool_basis(features, rtol)
         if xp is None:
-            Q = np.ascontiguousarray(orthonormal_pool_basis(features, rtol))
-            self.leverage = np.einsum("ij,ij->i", Q, Q)
-            self._cdf = np.cumsum(self.leverage)
+            Q = np.ascontiguousarray(Q)  # the numba kernels read it row by row
         else:
-            Q = orthonormal_pool_basis(features, rtol)
             self._xp, self._device, self._float = xp, device(Q), Q.dtype
-            self.leverage = xp.sum(Q * Q, axis=1)
-            self._cdf = xp.cumulative_sum(self.leverage)
+        self.leverage = self._xp.sum(Q * Q, axis=1)
+        self._cdf = self._xp.cumulative_sum(self.leverage)
         self.orthonormal_basis = Q
         self.n_candidates, self.n_basis = Q.shape
 
     def _check_sample(self, sample):
         xp = self._xp
-        if xp is np or isinstance(sample, np.ndarray | list | tuple):
+        on_host = is_numpy_namespace(xp)
+        if on_host or isinstance(sample, np.ndarray | list | tuple):
             sample = np.asarray(sample)
             valid = sample.ndim == 1 and np.issubdtype(sample.dtype, np.integer)
-            if valid and xp is not np:
+            if valid and not on_host:
                 sample = xp.asarray(sample, device=self._device)
         else:
             valid = sample.ndim == 1 and xp.isdtype(sample.dtype, "integral")
@@ -378,40 +324,32 @@ class PoolSampler(_BaseSampler):
             raise ValueError("a pool sample is a 1-D array of row indices.")
         return sample
 
-    def _rows(self, values, sample):
-        if self._xp is np:
-            return values[sample]
-        return self._xp.take(values, sample, axis=0)
-
     def features(self, sample):
         """Orthonormal features phi(x_a) = sqrt(N) Q_a of the sampled rows."""
-        sample = self._check_sample(sample)
-        return math.sqrt(self.n_candidates) * self._rows(self.orthonormal_basis, sample)
+        rows = self._check_sample(sample)
+        Q = self._xp.take(self.orthonormal_basis, rows, axis=0)
+        return math.sqrt(self.n_candidates) * Q
 
     def christoffel(self, sample):
         """k_m(x_a) = N ||Q_a||^2 at the sampled rows."""
-        return self.n_candidates * self._rows(self.leverage, self._check_sample(sample))
+        rows = self._check_sample(sample)
+        return self.n_candidates * self._xp.take(self.leverage, rows, axis=0)
 
     def _optimal(self, n, rng):
         return draw_from_cdf(self._cdf, rng.random_sample(n), self._xp)
 
     def _uniform(self, n, rng):
         rows = rng.randint(self.n_candidates, size=n)
-        if self._xp is np:
-            return rows
         return self._xp.asarray(rows, dtype=self._xp.int64, device=self._device)
 
     def _proposals(self, n, rng):
         rows = self._optimal(n, rng)
         return rows, self.orthonormal_basis[rows]
 
-    def _projection_dpp(self, rng, numba=True):
-        if self._xp is not np:
+    def _projection_dpp(self, rng):
+        if self.method == "gram_schmidt":
             uniforms = rng.random_sample(self.n_basis)
-            return chain_rule_gram_schmidt_xp(
+            return projection_dpp_gram_schmidt(
                 self.orthonormal_basis, uniforms, self._xp
             )
-        if self.method == "gram_schmidt":
-            kernel = chain_rule_gram_schmidt if numba else chain_rule_gram_schmidt_numpy
-            return kernel(self.orthonormal_basis, rng.random_sample(self.n_basis))
-        return projection_dpp_rejection(self._proposals, self.n_basis, rng, numba=numba)
+        return projection_dpp_rejection(self._proposals, self.n_basis, rng)

@@ -1,9 +1,23 @@
 """Exact distribution functions used by the sampling tests."""
 
 import numpy as np
+from scipy.special import ndtr
 
-from skpapers.sampling import legendre
-from skpapers.sampling._bases import hermite_squared_cdf
+from skpapers.sampling import hermite, legendre
+
+
+def hermite_squared_cdf(x, k):
+    """Distribution function of h_k(x)^2 dgamma, gamma the standard Gaussian.
+
+    ``F_k(x) = Phi(x) - phi(x) sum_{j=1}^k h_j(x) h_{j-1}(x) / sqrt(j)`` (the
+    closed form derived in ``skpapers/sampling/_bases.py``).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    h = hermite(x, k)
+    series = np.zeros_like(x)
+    for j in range(1, k + 1):
+        series += h[:, j] * h[:, j - 1] / np.sqrt(j)
+    return ndtr(x) - np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi) * series
 
 
 def legendre_squared_cdf(x, k):

@@ -18,10 +18,9 @@ from skpapers.sampling import (
 from skpapers.sampling._bases import (
     _sample_hermite_squared,
     _sample_legendre_squared,
-    hermite_squared_cdf,
 )
 
-from ._laws import optimal_marginal_cdf, squared_cdf
+from ._laws import hermite_squared_cdf, optimal_marginal_cdf, squared_cdf
 
 
 def _quadrature(family, n_nodes):

@@ -4,15 +4,13 @@ import numpy as np
 import pytest
 from scipy.stats import kstest
 
-from skpapers.linear_model._wls_solvers import weighted_least_squares
 from skpapers.sampling import ContinuousSampler, PolynomialBasis
-from skpapers.sampling._bases import (
-    _hermite_half_width,
-    _hermite_squared_quantile_numpy,
-)
+from skpapers.sampling._bases import _hermite_half_width
 from skpapers.sampling._kernels import hermite_squared_quantile
+from skpapers.sampling._wls_solvers import weighted_least_squares
 
 from ._laws import optimal_marginal_cdf
+from ._references import hermite_squared_quantile_numpy, use_numpy_references
 
 N_SAMPLES = 1500
 
@@ -67,16 +65,18 @@ def test_dpp_pair_law_is_repulsive_as_the_determinant_says():
     assert abs(exact_dpp - exact_iid) > 8 * se  # the test tells DPP from i.i.d.
 
 
-def test_numba_and_numpy_paths_draw_the_same_points():
+def test_numba_and_numpy_paths_draw_the_same_points(monkeypatch):
     sampler = ContinuousSampler(PolynomialBasis("hermite", degree=3, n_dims=2))
-    fast = sampler._projection_dpp(np.random.RandomState(4), numba=True)
-    slow = sampler._projection_dpp(np.random.RandomState(4), numba=False)
+    fast = sampler._projection_dpp(np.random.RandomState(4))
+    with monkeypatch.context() as patch:
+        use_numpy_references(patch)
+        slow = sampler._projection_dpp(np.random.RandomState(4))
     np.testing.assert_array_equal(fast, slow)
     u = np.random.RandomState(5).random_sample(500)
     for k in (0, 3, 9):
         np.testing.assert_allclose(
             hermite_squared_quantile(u, k, _hermite_half_width(k)),
-            _hermite_squared_quantile_numpy(u, k),
+            hermite_squared_quantile_numpy(u, k, _hermite_half_width(k)),
             atol=1e-12,
         )
 

@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-from skpapers.linear_model._wls_solvers import weighted_least_squares
 from skpapers.sampling import PoolSampler, gram_deviation, orthonormal_pool_basis
-from skpapers.sampling._finite import (
+from skpapers.sampling._kernels import chain_rule_gram_schmidt, chain_rule_rejection
+from skpapers.sampling._wls_solvers import weighted_least_squares
+
+from ._references import (
     chain_rule_gram_schmidt_numpy,
     chain_rule_rejection_numpy,
+    use_numpy_references,
 )
-from skpapers.sampling._kernels import chain_rule_gram_schmidt, chain_rule_rejection
 
 N_DRAWS = 12_000
 
@@ -156,13 +158,15 @@ def test_kernels_match_numpy_references():
     np.testing.assert_allclose(chosen - chosen @ E.T @ E, 0, atol=1e-10)
 
 
-def test_numba_and_numpy_paths_draw_the_same_sample():
+def test_numba_and_numpy_paths_draw_the_same_sample(monkeypatch):
     rng = np.random.default_rng(8)
     features = rng.standard_normal((500, 15))
     for method in ("rejection", "gram_schmidt"):
         sampler = PoolSampler(features, method=method)
-        fast = sampler._projection_dpp(np.random.RandomState(3), numba=True)
-        slow = sampler._projection_dpp(np.random.RandomState(3), numba=False)
+        fast = sampler._projection_dpp(np.random.RandomState(3))
+        with monkeypatch.context() as patch:
+            use_numpy_references(patch)
+            slow = sampler._projection_dpp(np.random.RandomState(3))
         np.testing.assert_array_equal(fast, slow)
         assert len(set(fast.tolist())) == 15
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from skpapers import DPPWeightedLeastSquares
-from skpapers.linear_model._wls_solvers import weighted_least_squares
 from skpapers.sampling import PolynomialBasis, PoolSampler
+from skpapers.sampling._wls_solvers import weighted_least_squares
 
 
 @pytest.fixture

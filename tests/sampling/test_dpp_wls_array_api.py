@@ -12,8 +12,8 @@ from sklearn import config_context
 from sklearn.utils import check_random_state
 
 from skpapers import DPPWeightedLeastSquares
-from skpapers.linear_model._wls_solvers import weighted_least_squares
 from skpapers.sampling import PolynomialBasis, PoolSampler
+from skpapers.sampling._wls_solvers import weighted_least_squares
 from skpapers.utils import device, to_numpy
 
 from .._array_api import NAMESPACES, namespace

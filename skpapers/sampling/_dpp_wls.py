@@ -8,15 +8,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..sampling import (
-    STRATEGIES,
-    ContinuousSampler,
-    PolynomialBasis,
-    PoolSampler,
-    gram_deviation,
-)
 from ..utils import check_same_namespace, device, keep_state_on_error
 from ..utils._array_api import dispatch_namespace, move_to_namespace, widest_float
+from ._base import STRATEGIES, gram_deviation
+from ._bases import PolynomialBasis
+from ._continuous import ContinuousSampler
+from ._finite import PoolSampler
 from ._wls_solvers import weighted_least_squares
 
 _DTYPES = [np.float64, np.float32]
@@ -203,16 +200,13 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         if basis is not None:
             return basis.evaluate(X)
         xp = dispatch_namespace(X)
-        if xp is not None:
-            where = device(X)
-            X = xp.astype(X, widest_float(xp, where))
-            if with_intercept:
-                ones = xp.ones((X.shape[0], 1), dtype=X.dtype, device=where)
-                return xp.concat((ones, X), axis=1)
-            return X
-        X = np.asarray(X, dtype=np.float64)
+        if xp is None:
+            xp, X = np, np.asarray(X)
+        where = device(X)
+        X = xp.astype(X, widest_float(xp, where))
         if with_intercept:
-            return np.hstack([np.ones((X.shape[0], 1)), X])
+            ones = xp.ones((X.shape[0], 1), dtype=X.dtype, device=where)
+            return xp.concat((ones, X), axis=1)
         return X
 
     # -- sampling ------------------------------------------------------------
@@ -440,9 +434,7 @@ def _dtypes(X):
 def _rows(a, indices):
     """``a[indices]`` along the first axis, for NumPy or any array namespace."""
     xp = dispatch_namespace(a)
-    if xp is None:
-        return a[indices]
-    return xp.take(a, indices, axis=0)
+    return (np if xp is None else xp).take(a, indices, axis=0)
 
 
 def _function_values(func, points):

@@ -36,7 +36,7 @@ def weighted_least_squares(features, y, weights):
     Examples
     --------
     >>> import numpy as np
-    >>> from skpapers.linear_model._wls_solvers import weighted_least_squares
+    >>> from skpapers.sampling._wls_solvers import weighted_least_squares
     >>> F = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
     >>> weighted_least_squares(F, np.array([1.0, 3.0, 5.0]), np.ones(3)).round(6)
     array([1., 2.])
