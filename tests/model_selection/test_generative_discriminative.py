@@ -10,9 +10,10 @@ from skpapers.datasets import make_nb_lr_simulation
 from skpapers.model_selection import (
     GenerativeDiscriminativeClassifier,
     GenerativeDiscriminativeComparison,
+    GenerativeDiscriminativeDisplay,
     compare_generative_discriminative,
 )
-from skpapers.model_selection._generative_discriminative import (
+from skpapers.model_selection._comparison import (
     _class_covering_order,
     _crossover_size,
 )
@@ -123,6 +124,28 @@ def test_plot_draws_both_curves():
     import matplotlib.pyplot as plt
 
     plt.close(ax.figure)
+
+
+def test_display_from_estimator_plots_the_meta_classifiers_curves():
+    import matplotlib.pyplot as plt
+
+    X, y = _shared_noise_data(200, seed=0)
+    clf = GenerativeDiscriminativeClassifier(
+        train_sizes=[8, 30, 150], n_repeats=2, random_state=0
+    )
+    display = GenerativeDiscriminativeDisplay.from_estimator(clf, X, y)
+    # The same curves as the comparison with the estimator's settings.
+    expected = compare_generative_discriminative(
+        X, y, train_sizes=[8, 30, 150], n_repeats=2, random_state=0
+    )
+    assert_array_equal(display.comparison.generative_errors, expected.generative_errors)
+    generative_line, discriminative_line = display.lines_
+    assert_allclose(generative_line.get_ydata(), expected.generative_mean)
+    assert_allclose(discriminative_line.get_ydata(), expected.discriminative_mean)
+    assert display.ax_.get_xscale() == "log"
+    assert display.figure_ is display.ax_.figure
+    assert not hasattr(clf, "estimator_"), "from_estimator must not fit it"
+    plt.close(display.figure_)
 
 
 @pytest.mark.parametrize(
