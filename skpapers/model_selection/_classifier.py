@@ -16,6 +16,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skpapers.utils import keep_state_on_error
+
 from ._comparison import (
     _default_discriminative,
     _default_generative,
@@ -162,6 +164,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
         )
         return generative, discriminative
 
+    @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Measure the learning curves, choose, and refit the chosen model.

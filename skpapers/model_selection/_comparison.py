@@ -31,7 +31,6 @@ from skpapers.naive_bayes import PooledGaussianNB
 _DEFAULT_N_SIZES = 6
 
 
-
 def _error_rate(y_true, y_pred):
     return np.mean(np.asarray(y_pred) != np.asarray(y_true))
 
