@@ -179,6 +179,11 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if reset:
             classes = np.unique(y)
+        elif classes is not None and _has_nan(classes):
+            raise ValueError(
+                f"classes contains NaN ({classes!r}); class labels must be "
+                "actual values."
+            )
         classes_ = check_partial_fit_classes(
             None if first_call else self.classes_, classes, y
         )
@@ -188,7 +193,7 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=dtype, ensure_non_negative=True
             )
-        class_index = xp.asarray(np.searchsorted(classes_, y), device=device(X))
+        class_index = np.searchsorted(classes_, y)
 
         stats = batch_statistics(X, class_index, classes_.shape[0], sample_weight, xp)
         if not first_call:
@@ -199,6 +204,7 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         prior = self._class_prior(counts, xp)
         var, epsilon = pooled_variance(counts, means, ssd, self.var_smoothing, xp)
         coef, intercept = linear_form(means, var, log_prior(prior, xp), xp)
+        _check_no_overflow(means, var, coef, xp)
 
         self.classes_ = classes_
         self.class_count_ = counts
@@ -310,3 +316,25 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
         return tags
+
+
+def _has_nan(classes):
+    classes = np.asarray(classes)
+    return classes.dtype.kind in "fc" and bool(np.any(np.isnan(classes)))
+
+
+def _check_no_overflow(means, var, coef, xp):
+    """Raise if the statistics overflowed the working dtype (inf or NaN).
+
+    Finite input whose squared deviations exceed the dtype's largest value gives
+    an infinite pooled variance, and with it a model that predicts one class
+    everywhere; refuse it rather than fit it.
+    """
+    if all(bool(xp.all(xp.isfinite(value))) for value in (means, var, coef)):
+        return
+    dtype = means.dtype
+    raise ValueError(
+        f"X's values overflow {dtype}: the class means or squared deviations "
+        f"exceed its largest value ({xp.finfo(dtype).max:.3g}), so the pooled "
+        "variance is not finite. Rescale X (e.g. StandardScaler) or pass float64."
+    )

@@ -37,6 +37,8 @@ Every function is written against an array namespace ``xp`` (NumPy, CuPy, torch,
 
 from math import pi
 
+import numpy as np
+
 from skpapers.utils import device
 
 
@@ -46,8 +48,9 @@ def batch_statistics(X, class_index, n_classes, sample_weight, xp):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
-    class_index : integer array of shape (n_samples,)
-        Index of each sample's class in ``range(n_classes)``.
+    class_index : integer ndarray of shape (n_samples,)
+        Index of each sample's class in ``range(n_classes)``, a NumPy array (the
+        labels live on the host).
     n_classes : int
     sample_weight : array of shape (n_samples,) or None
     xp : namespace
@@ -61,24 +64,33 @@ def batch_statistics(X, class_index, n_classes, sample_weight, xp):
     ssd : array of shape (n_features,)
         Within-class sum of squared deviations ``S``, summed over the classes.
     """
-    dtype = X.dtype
-    onehot = xp.astype(
-        class_index[:, None] == xp.arange(n_classes, device=device(X))[None, :],
-        dtype,
-    )
-    if sample_weight is not None:
-        onehot = onehot * sample_weight[:, None]
-    counts = xp.sum(onehot, axis=0)
-    safe = xp.where(counts > 0, counts, xp.ones_like(counts))
-    means = (onehot.T @ X) / safe[:, None]
-    # Two passes (means, then deviations) rather than sum of squares minus
-    # squared sum, which cancels catastrophically when |mean| >> spread.
-    squared = (X - xp.take(means, class_index, axis=0)) ** 2
-    if sample_weight is None:
-        ssd = xp.sum(squared, axis=0)
-    else:
-        ssd = sample_weight @ squared
-    return counts, means, ssd
+    # Rows sorted by class, so that each class is one slice: per-class sums in
+    # O(n_samples * n_features) memory, not an (n_samples, n_classes) indicator.
+    order = np.argsort(class_index, kind="stable")
+    bounds = np.searchsorted(class_index[order], np.arange(n_classes + 1)).tolist()
+    rows = xp.asarray(order, device=device(X))
+    X_sorted = xp.take(X, rows, axis=0)
+    w_sorted = None if sample_weight is None else xp.take(sample_weight, rows)
+    zero = xp.zeros(X.shape[1], dtype=X.dtype, device=device(X))
+    counts, means, ssd = [], [], zero
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        block = X_sorted[lo:hi, ...]
+        weights = None if w_sorted is None else w_sorted[lo:hi]
+        count = zero[0] + (hi - lo) if weights is None else xp.sum(weights)
+        if hi == lo or not count > 0:
+            counts.append(count)
+            means.append(zero)
+            continue
+        total = xp.sum(block, axis=0) if weights is None else weights @ block
+        mean = total / count
+        # Two passes (the mean, then deviations from it) rather than sum of
+        # squares minus squared sum, which cancels catastrophically when
+        # |mean| >> spread.
+        squared = (block - mean) ** 2
+        ssd = ssd + (xp.sum(squared, axis=0) if weights is None else weights @ squared)
+        counts.append(count)
+        means.append(mean)
+    return xp.stack(counts), xp.stack(means), ssd
 
 
 def merge_statistics(counts_a, means_a, ssd_a, counts_b, means_b, ssd_b, xp):

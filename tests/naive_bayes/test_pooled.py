@@ -267,3 +267,72 @@ def test_array_api_strict_streaming_matches_numpy():
     assert_allclose(np.asarray(strict_fit.theta_), numpy_fit.theta_, rtol=1e-12)
     assert_allclose(np.asarray(strict_fit.var_), numpy_fit.var_, rtol=1e-12)
     assert_allclose(np.asarray(proba), numpy_fit.predict_proba(X), atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float32, 1e20), (np.float64, 1e155)])
+def test_values_that_overflow_the_dtype_are_rejected(dtype, scale):
+    # Squared deviations of this size exceed the dtype's largest value: the
+    # pooled variance would be inf and every prediction the majority class.
+    X, y = make_nb_lr_simulation(400, n_features=10, random_state=0)
+    with pytest.raises(ValueError, match="overflow"):
+        PooledGaussianNB().fit((X * scale).astype(dtype), y)
+    # The same data at a representable scale is fitted, and well.
+    clf = PooledGaussianNB().fit((X * 1e-3).astype(dtype), y)
+    assert clf.score((X * 1e-3).astype(dtype), y) > 0.95
+
+
+def test_an_overflowing_batch_leaves_the_fitted_model_unchanged():
+    X, y = _data()
+    clf = PooledGaussianNB().partial_fit(X, y, classes=[0, 1, 2])
+    before = {name: getattr(clf, name).copy() for name in FITTED}
+    predictions = clf.predict(X)
+    with pytest.raises(ValueError, match="overflow"):
+        clf.partial_fit(X * 1e300, y)
+    for name, value in before.items():
+        assert_array_equal(getattr(clf, name), value, err_msg=name)
+    assert_array_equal(clf.predict(X), predictions)
+
+
+def test_nan_is_not_a_class():
+    X, y = _data()
+    with pytest.raises(ValueError, match="NaN"):
+        PooledGaussianNB().partial_fit(X, y, classes=[0, 1, 2, np.nan])
+    assert not hasattr(PooledGaussianNB(), "classes_")
+
+
+def test_per_class_sums_match_a_dense_indicator_reference():
+    # Many classes, some absent from the batch, with and without weights.
+    rng = np.random.default_rng(0)
+    n_classes = 40
+    y = rng.integers(n_classes - 5, size=300)
+    X = 50.0 + rng.standard_normal((300, 4))
+    weights = rng.uniform(0.0, 2.0, size=300)
+    for sample_weight in (None, weights):
+        clf = PooledGaussianNB(var_smoothing=0.0).partial_fit(
+            X, y, classes=np.arange(n_classes), sample_weight=sample_weight
+        )
+        w = np.ones(300) if sample_weight is None else sample_weight
+        onehot = (y[:, None] == np.arange(n_classes)) * w[:, None]
+        counts = onehot.sum(axis=0)
+        means = (onehot.T @ X) / np.where(counts > 0, counts, 1)[:, None]
+        ssd = w @ (X - means[y]) ** 2
+        assert_allclose(clf.class_count_, counts, rtol=1e-12)
+        assert_allclose(clf.theta_, means, rtol=1e-12)
+        assert_allclose(clf.var_, ssd / counts.sum(), rtol=1e-10)
+
+
+def test_fit_memory_grows_with_the_data_not_with_samples_times_classes():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n_samples, n_classes = 20_000, 200
+    y = rng.integers(n_classes, size=n_samples)
+    X = rng.standard_normal((n_samples, 5))
+    tracemalloc.start()
+    try:
+        PooledGaussianNB().fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # A dense (n_samples, n_classes) indicator alone would be 32 MB, 40 X's.
+    assert peak < 5 * X.nbytes, peak / X.nbytes

@@ -1,4 +1,4 @@
-"""Generative vs discriminative learning curves, and a classifier that picks the regime.
+"""Generative vs discriminative learning curves, measured with scikit-learn's own.
 
 Zheng et al. (2023) show that multiclass naive Bayes reaches its asymptotic error
 with ``O(log n)`` samples in ``n`` features while logistic regression needs
@@ -7,33 +7,36 @@ discriminative one catches up, and overtakes when the generative model is wrong
 (the "two regimes"). Which regime a data set is in is read off the two learning
 curves: test error against training size ``m``, over repeated hold-out splits.
 
+The curves are :func:`sklearn.model_selection.learning_curve` run on both models
+with one splitter, :class:`_ClassCoveringSplit`, whose training sets are ordered
+so that every prefix ``learning_curve`` takes (the nested training sets) holds
+every class as soon as it has ``K`` samples.
+
 The crossover is where the discriminative curve passes below the generative one
 for good; between the last size where it is not below and the first where it is,
 it is located by linear interpolation of the error gap in ``log m``.
 """
 
-import time
-from numbers import Integral, Real
-
 import numpy as np
-from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.metaestimators import available_if
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import learning_curve, train_test_split
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from skpapers.naive_bayes import PooledGaussianNB
 
 _DEFAULT_N_SIZES = 6
+
+
+def _error_rate(y_true, y_pred):
+    return np.mean(np.asarray(y_pred) != np.asarray(y_true))
+
+
+# ``learning_curve`` maximises a score: the negated test error.
+_NEGATED_ERROR = make_scorer(_error_rate, greater_is_better=False)
 
 
 def _default_generative():
@@ -165,6 +168,8 @@ class GenerativeDiscriminativeComparison:
     def plot(self, ax=None, *, title=None):
         """Plot both learning curves (mean and a band of one standard deviation).
 
+        Shorthand for ``GenerativeDiscriminativeDisplay(self).plot(...).ax_``.
+
         Parameters
         ----------
         ax : matplotlib Axes, default=None
@@ -175,34 +180,9 @@ class GenerativeDiscriminativeComparison:
         -------
         ax : matplotlib Axes
         """
-        import matplotlib.pyplot as plt
+        from ._display import GenerativeDiscriminativeDisplay
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        curves = [
-            (self.generative_name, self.generative_mean, self.generative_std, "C0"),
-            (
-                self.discriminative_name,
-                self.discriminative_mean,
-                self.discriminative_std,
-                "C3",
-            ),
-        ]
-        for label, mean, std, color in curves:
-            ax.plot(self.train_sizes, mean, "o-", color=color, label=label)
-            ax.fill_between(
-                self.train_sizes, mean - std, mean + std, color=color, alpha=0.2
-            )
-        crossover = self.crossover_size
-        if crossover is not None:
-            ax.axvline(crossover, color="gray", ls="--", lw=1, label="crossover")
-        ax.set_xscale("log")
-        ax.set_xlabel("training size m")
-        ax.set_ylabel("test error")
-        if title is not None:
-            ax.set_title(title)
-        ax.legend(fontsize="small")
-        return ax
+        return GenerativeDiscriminativeDisplay(self).plot(ax, title=title).ax_
 
     def __repr__(self):
         lines = [
@@ -284,32 +264,56 @@ def _class_covering_order(y_pool, rng):
     return np.concatenate([order[head], order[~head]])
 
 
-def _one_repeat(
-    X, y, generative, discriminative, train_sizes, test_size, X_test, y_test, seed
-):
-    rng = np.random.RandomState(seed)
-    indices = np.arange(len(y))
-    if X_test is None:
-        pool, test = train_test_split(
-            indices, test_size=test_size, stratify=y, random_state=rng
-        )
-        X_test, y_test = _safe_indexing(X, test), y[test]
-    else:
-        pool = indices
-    order = pool[_class_covering_order(y[pool], rng)]
+class _ClassCoveringSplit:
+    """Repeated hold-out splits whose training indices cover every class first.
 
-    shape = (2, len(train_sizes))
-    errors, seconds = np.empty(shape), np.empty(shape)
-    for j, size in enumerate(train_sizes):
-        train = order[:size]
-        X_train, y_train = _safe_indexing(X, train), y[train]
-        for i, model in enumerate((generative, discriminative)):
-            model = clone(model)
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            seconds[i, j] = time.perf_counter() - start
-            errors[i, j] = np.mean(model.predict(X_test) != y_test)
-    return errors, seconds
+    A cross-validation splitter for ``learning_curve``, which fits on prefixes of
+    each training set: each split's training indices are a random order of the
+    pool (:func:`_class_covering_order`), so every prefix of at least ``K``
+    samples holds every class. One seed per split.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One per split; the same seeds give the same splits on every call.
+    test_size : float
+        Stratified fraction held out, when ``n_pool`` is None.
+    n_pool : int, default=None
+        A fixed test set: the first ``n_pool`` samples are the training pool, the
+        rest the test set of every split.
+    """
+
+    def __init__(self, seeds, test_size, n_pool=None):
+        self.seeds = seeds
+        self.test_size = test_size
+        self.n_pool = n_pool
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return len(self.seeds)
+
+    def split(self, X, y, groups=None):
+        y = np.asarray(y)
+        indices = np.arange(len(y))
+        for seed in self.seeds:
+            rng = np.random.RandomState(seed)
+            if self.n_pool is None:
+                pool, test = train_test_split(
+                    indices, test_size=self.test_size, stratify=y, random_state=rng
+                )
+            else:
+                pool, test = indices[: self.n_pool], indices[self.n_pool :]
+            yield pool[_class_covering_order(y[pool], rng)], test
+
+
+def _stack_rows(X, X_test):
+    """``X`` above ``X_test``, kept in their container (array, sparse, DataFrame)."""
+    if sp.issparse(X):
+        return sp.vstack([X, X_test], format="csr")
+    if hasattr(X, "iloc"):
+        import pandas as pd
+
+        return pd.concat([X, X_test], ignore_index=True)
+    return np.concatenate([np.asarray(X), np.asarray(X_test)])
 
 
 def compare_generative_discriminative(
@@ -334,6 +338,9 @@ def compare_generative_discriminative(
     and their test errors recorded. The result tells which regime the data are in
     and estimates the crossover size, past which the discriminative model wins.
 
+    Each model's curve is :func:`sklearn.model_selection.learning_curve` with the
+    same class-covering splits, so the two models see the same training sets.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
@@ -356,7 +363,7 @@ def compare_generative_discriminative(
     random_state : int, RandomState instance or None, default=None
         Seed of the splits and draws.
     n_jobs : int, default=None
-        Repeats run in parallel with joblib.
+        Fits run in parallel with joblib (through ``learning_curve``).
 
     Returns
     -------
@@ -367,6 +374,8 @@ def compare_generative_discriminative(
     See Also
     --------
     GenerativeDiscriminativeClassifier : Picks one of the two by these curves.
+    GenerativeDiscriminativeDisplay : The plot of the two curves.
+    sklearn.model_selection.learning_curve : One model's curve.
 
     References
     ----------
@@ -410,24 +419,34 @@ def compare_generative_discriminative(
                 f"to hold out a stratified test set of {test_size:.0%} with every "
                 "class on both sides; pass more data or X_test, y_test."
             )
-        n_pool = len(y) - n_test
+        n_pool, n_pool_given = len(y) - n_test, None
     else:
         y_test = column_or_1d(np.asarray(y_test), warn=True)
         check_consistent_length(X_test, y_test)
         n_test, n_pool = len(y_test), len(y)
+        n_pool_given = n_pool
+        X, y = _stack_rows(X, X_test), np.concatenate([y, y_test])
     sizes = _resolve_train_sizes(train_sizes, n_pool, classes.size)
 
     seeds = check_random_state(random_state).randint(
         np.iinfo(np.int32).max, size=n_repeats
     )
-    runs = Parallel(n_jobs=n_jobs)(
-        delayed(_one_repeat)(
-            X, y, generative, discriminative, sizes, test_size, X_test, y_test, seed
+    splitter = _ClassCoveringSplit(seeds, test_size, n_pool=n_pool_given)
+    errors, seconds = [], []
+    for model in (generative, discriminative):
+        _, _, negated_errors, fit_times, _ = learning_curve(
+            model,
+            X,
+            y,
+            train_sizes=sizes,
+            cv=splitter,
+            scoring=_NEGATED_ERROR,
+            n_jobs=n_jobs,
+            error_score="raise",
+            return_times=True,
         )
-        for seed in seeds
-    )
-    errors = np.stack([e for e, _ in runs], axis=-1)
-    seconds = np.stack([s for _, s in runs], axis=-1)
+        errors.append(-negated_errors)
+        seconds.append(fit_times)
     return GenerativeDiscriminativeComparison(
         sizes,
         errors[0],
@@ -438,239 +457,3 @@ def compare_generative_discriminative(
         discriminative_name=_name(discriminative),
         n_test=n_test,
     )
-
-
-def _extrapolated_error(sizes, errors, n_samples):
-    """Mean test error carried on from the learning curve to ``n_samples``.
-
-    A least-squares line in ``log m`` through the larger half of the sizes (at
-    least two), evaluated at ``n_samples``: local enough to follow the trend near
-    the full size, steadier than the last two noisy points alone. Clipped to
-    ``[0, error at the largest size]``, since more data does not raise the
-    expected error and no error is negative.
-    """
-    if sizes.size < 2:
-        return float(errors[-1])
-    upper = max(2, -(-sizes.size // 2))
-    slope, intercept = np.polyfit(np.log(sizes[-upper:]), errors[-upper:], 1)
-    return float(np.clip(slope * np.log(n_samples) + intercept, 0.0, errors[-1]))
-
-
-def _extrapolated_gap(comparison, n_samples):
-    """Discriminative minus generative error expected at ``n_samples``."""
-    sizes = comparison.train_sizes
-    return _extrapolated_error(
-        sizes, comparison.discriminative_mean, n_samples
-    ) - _extrapolated_error(sizes, comparison.generative_mean, n_samples)
-
-
-def _estimators_have(attr):
-    def check(self):
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return all(hasattr(est, attr) for est in self._candidates())
-
-    return check
-
-
-class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
-    """Pick a generative or a discriminative classifier by their learning curves.
-
-    ``fit`` measures both learning curves on repeated hold-out splits of the
-    training data (:func:`compare_generative_discriminative`), carries the gap
-    between them on to the size of the whole training set (each curve by a line
-    in ``log m`` through its larger half), and refits the model
-    expected to be better at that size on all of it: the generative model (naive
-    Bayes by default) in the few-sample regime, the discriminative one (logistic
-    regression) past the crossover. On a tie, and when there are too few samples
-    to hold out a stratified test set, it keeps the generative model, which the
-    theory favours for small samples.
-
-    Parameters
-    ----------
-    generative : classifier, default=None
-        None: :class:`~skpapers.naive_bayes.PooledGaussianNB`.
-    discriminative : classifier, default=None
-        None: ``LogisticRegression(max_iter=1000)``.
-    train_sizes : array-like, default=None
-        Sizes of the learning curves (see
-        :func:`compare_generative_discriminative`); None: 6 geometric sizes.
-    n_repeats : int, default=3
-        Number of hold-out splits.
-    test_size : float, default=0.25
-        Fraction held out in each split.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the splits.
-    n_jobs : int, default=None
-        Repeats in parallel.
-
-    Attributes
-    ----------
-    estimator_ : classifier
-        The chosen model, refitted on all the training data.
-    chosen_ : {"generative", "discriminative"}
-        Which one was chosen.
-    comparison_ : GenerativeDiscriminativeComparison or None
-        The learning curves (None when there were too few samples).
-    error_gap_ : float
-        Discriminative minus generative test error expected at the full training
-        size (NaN without curves); negative means discriminative.
-    classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Only when ``X`` has string column names.
-
-    See Also
-    --------
-    compare_generative_discriminative : The learning curves alone.
-
-    References
-    ----------
-    C. Zheng, G. Wu, F. Bao, Y. Cao, C. Li and J. Zhu, "Revisiting Discriminative
-    vs. Generative Classifiers: Theory and Implications", ICML 2023.
-
-    Examples
-    --------
-    >>> from skpapers.datasets import make_nb_lr_simulation
-    >>> from skpapers.model_selection import GenerativeDiscriminativeClassifier
-    >>> X, y = make_nb_lr_simulation(40, n_features=50, random_state=0)
-    >>> clf = GenerativeDiscriminativeClassifier(n_repeats=2, random_state=0)
-    >>> clf.fit(X, y).chosen_
-    'generative'
-    """
-
-    _parameter_constraints: dict = {
-        "generative": [HasMethods(["fit", "predict"]), None],
-        "discriminative": [HasMethods(["fit", "predict"]), None],
-        "train_sizes": ["array-like", None],
-        "n_repeats": [Interval(Integral, 1, None, closed="left")],
-        "test_size": [Interval(Real, 0, 1, closed="neither")],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-    }
-
-    def __init__(
-        self,
-        generative=None,
-        discriminative=None,
-        *,
-        train_sizes=None,
-        n_repeats=3,
-        test_size=0.25,
-        random_state=None,
-        n_jobs=None,
-    ):
-        self.generative = generative
-        self.discriminative = discriminative
-        self.train_sizes = train_sizes
-        self.n_repeats = n_repeats
-        self.test_size = test_size
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def _candidates(self):
-        generative = (
-            _default_generative() if self.generative is None else self.generative
-        )
-        discriminative = (
-            _default_discriminative()
-            if self.discriminative is None
-            else self.discriminative
-        )
-        return generative, discriminative
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
-        """Measure the learning curves, choose, and refit the chosen model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        self : GenerativeDiscriminativeClassifier
-        """
-        X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        classes, counts = np.unique(y, return_counts=True)
-        if classes.size < 2:
-            raise ValueError(
-                "GenerativeDiscriminativeClassifier needs samples of at least 2 "
-                f"classes; y has 1 class ({classes[0]!r})."
-            )
-        generative, discriminative = self._candidates()
-        n_test = int(np.ceil(self.test_size * len(y)))
-        if (
-            counts.min() >= 2
-            and n_test >= classes.size
-            and len(y) - n_test >= classes.size
-        ):
-            comparison = compare_generative_discriminative(
-                X,
-                y,
-                generative=generative,
-                discriminative=discriminative,
-                train_sizes=self.train_sizes,
-                n_repeats=self.n_repeats,
-                test_size=self.test_size,
-                random_state=self.random_state,
-                n_jobs=self.n_jobs,
-            )
-            gap = _extrapolated_gap(comparison, len(y))
-        else:
-            comparison, gap = None, float("nan")
-        chosen = "discriminative" if gap < 0 else "generative"
-        model = discriminative if chosen == "discriminative" else generative
-
-        self.estimator_ = clone(model).fit(X, y)
-        self.chosen_ = chosen
-        self.comparison_ = comparison
-        self.error_gap_ = gap
-        self.classes_ = classes
-        return self
-
-    def predict(self, X):
-        """Predict with the chosen model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict(validate_data(self, X, reset=False))
-
-    @available_if(_estimators_have("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities of the chosen model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict_proba(validate_data(self, X, reset=False))
-
-    @available_if(_estimators_have("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities of the chosen model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        return self.estimator_.predict_log_proba(validate_data(self, X, reset=False))
