@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skpapers.linear_model._sbl_solvers import kron_matvec
+from skpapers.utils._kronecker import kron
 
 
 def _as_tuple(value, n_factors, name):
@@ -136,7 +136,8 @@ def make_kronecker_sparse(
     coef[np.ix_(*supports)] = _gaussian(n_nonzero, complex_valued, rng)
     coef = coef.ravel()
 
-    signal = kron_matvec(factors, coef)
+    X = kron(factors)
+    signal = X @ coef
     y = signal
     if np.isfinite(snr_db):
         noise_variance = np.mean(np.abs(signal) ** 2) / 10 ** (snr_db / 10)
@@ -145,7 +146,4 @@ def make_kronecker_sparse(
         )
     if as_factors:
         return factors, y, coef
-    X = factors[0]
-    for a in factors[1:]:
-        X = np.kron(X, a)
     return X, y, coef
