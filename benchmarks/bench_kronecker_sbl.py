@@ -17,6 +17,7 @@ from sklearn.linear_model import ARDRegression, OrthogonalMatchingPursuit
 from benchmarks import Case, Contender, register_benchmark
 from skpapers import KroneckerSBL
 from skpapers.datasets import make_kronecker_sparse
+from skpapers.utils._kronecker import kron
 
 
 def _nmse_db(estimate, truth):
@@ -24,13 +25,6 @@ def _nmse_db(estimate, truth):
         10
         * np.log10(np.sum(np.abs(estimate - truth) ** 2) / np.sum(np.abs(truth) ** 2))
     )
-
-
-def _kron(factors):
-    out = factors[0]
-    for a in factors[1:]:
-        out = np.kron(out, a)
-    return out
 
 
 def _ours(factors, y, solver):
@@ -45,7 +39,7 @@ def _ard(X, y):
 
 def _omp(factors, y, n_nonzero):
     # the user of OMP has to form the dictionary: that is part of its cost
-    X = _kron(factors)
+    X = kron(factors)
     omp = OrthogonalMatchingPursuit(n_nonzero_coefs=n_nonzero, fit_intercept=False)
     return omp.fit(X, y).coef_
 
@@ -65,7 +59,7 @@ def cases(smoke):
     factors, y, coef = make_kronecker_sparse(
         **default, snr_db=25, as_factors=True, random_state=0
     )
-    X = _kron(factors)
+    X = kron(factors)
     yield Case(
         label=f"{size}, seed 0",
         ours=Contender("KroneckerSBL(svd)", lambda: _ours(factors, y, "svd")),

@@ -52,7 +52,7 @@ DASK_GRIDS = {
     "DPPWeightedLeastSquares": ({"degree": [1, 2]}, None),
     "EnsLossClassifier": ({"lr": [0.01, 0.1]}, "neg_log_loss"),
     "GenerativeDiscriminativeClassifier": ({"test_size": [0.25, 0.5]}, "neg_log_loss"),
-    "KroneckerSBL": ({"block_coupling": [0.0, 0.5]}, None),
+    "KroneckerSBL": ({"precision_coupling": [0.0, 0.5]}, None),
     "OnlineOrthogonalDictionaryLearning": ({"threshold": [0.1, 0.5]}, None),
     "PooledGaussianNB": ({"var_smoothing": [1e-9, 1e-1]}, "neg_log_loss"),
     "SketchedLinearRegression": ({"sketch_size": [10, 20]}, None),

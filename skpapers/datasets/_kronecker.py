@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skpapers.linear_model._sbl_solvers import kron_matvec
+from skpapers.utils._kronecker import kron, kron_matvec
 
 
 def _as_tuple(value, n_factors, name):
@@ -46,18 +46,26 @@ def make_kronecker_sparse(
     snr_db=25.0,
     block_size=1,
     complex_valued=False,
+    kronecker_values=False,
+    unit_norm_atoms=True,
     as_factors=False,
     random_state=None,
 ):
     """Generate a sparse recovery problem with a Kronecker dictionary and support.
 
-    The paper's synthetic model: ``y = (A_1 ⊗ ... ⊗ A_I) x + n`` with Gaussian
-    factors ``A_i`` of shape ``(M_i, N_i)`` (entries of variance ``1 / M_i``, so
-    the atoms have unit norm on average) and ``x`` supported on ``S_1 x ... x
-    S_I``, ``S_i`` of size ``n_nonzero[i]`` drawn uniformly in each factor; the
-    non-zero entries are standard (complex) normal. ``x`` is ``np.kron``-ordered:
+    ``y = (A_1 ⊗ ... ⊗ A_I) x + n`` with Gaussian factors ``A_i`` of shape
+    ``(M_i, N_i)`` and ``x`` supported on ``S_1 x ... x S_I``, ``S_i`` of size
+    ``n_nonzero[i]`` drawn uniformly in each factor. ``x`` is ``np.kron``-ordered:
     ``x.reshape(n_atoms)[k_1, ..., k_I]`` is non-zero iff every ``k_i`` is in
     ``S_i``.
+
+    The paper's synthetic model, as the authors' code draws it
+    (``KroSBL_f/Configuration.m``), is ``kronecker_values=True,
+    unit_norm_atoms=False``: ``A_i = randn(M_i, N_i)`` and ``x = x_1 ⊗ ... ⊗ x_I``
+    with ``x_i`` sparse and standard normal on ``S_i``. By default the non-zero
+    entries of ``x`` are independent standard normals instead (a support with
+    Kronecker structure, values without) and the factors are scaled by
+    ``1 / sqrt(M_i)`` (atoms of unit norm on average).
 
     Parameters
     ----------
@@ -75,6 +83,11 @@ def make_kronecker_sparse(
         consecutive atoms (block sparsity); ``n_nonzero`` must be a multiple.
     complex_valued : bool, default=False
         Complex dictionary, coefficients and circular complex noise.
+    kronecker_values : bool, default=False
+        ``x = x_1 ⊗ ... ⊗ x_I`` with independent standard normal ``x_i`` on
+        ``S_i`` (the paper's model) instead of independent values on the support.
+    unit_norm_atoms : bool, default=True
+        Scale ``A_i`` by ``1 / sqrt(M_i)``; False keeps ``randn`` (the paper's).
     as_factors : bool, default=False
         Return the list of factors instead of the explicit dictionary (which has
         ``prod(M_i) * prod(N_i)`` entries).
@@ -128,13 +141,22 @@ def make_kronecker_sparse(
     rng = check_random_state(random_state)
 
     factors = [
-        _gaussian((m, n), complex_valued, rng) / np.sqrt(m)
+        _gaussian((m, n), complex_valued, rng) / (np.sqrt(m) if unit_norm_atoms else 1)
         for m, n in zip(n_measurements, n_atoms)
     ]
     supports = [_support(n, k, block_size, rng) for n, k in zip(n_atoms, n_nonzero)]
-    coef = np.zeros(n_atoms, dtype=complex if complex_valued else float)
-    coef[np.ix_(*supports)] = _gaussian(n_nonzero, complex_valued, rng)
-    coef = coef.ravel()
+    dtype = complex if complex_valued else float
+    if kronecker_values:
+        parts = []
+        for n, k, support in zip(n_atoms, n_nonzero, supports):
+            part = np.zeros(n, dtype=dtype)
+            part[support] = _gaussian(k, complex_valued, rng)
+            parts.append(part)
+        coef = kron(parts)
+    else:
+        coef = np.zeros(n_atoms, dtype=dtype)
+        coef[np.ix_(*supports)] = _gaussian(n_nonzero, complex_valued, rng)
+        coef = coef.ravel()
 
     signal = kron_matvec(factors, coef)
     y = signal
@@ -145,7 +167,4 @@ def make_kronecker_sparse(
         )
     if as_factors:
         return factors, y, coef
-    X = factors[0]
-    for a in factors[1:]:
-        X = np.kron(X, a)
-    return X, y, coef
+    return kron(factors), y, coef

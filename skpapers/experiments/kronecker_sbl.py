@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from skpapers.experiments import ExperimentResult, register_experiment
+from skpapers.utils._kronecker import kron
 
 _PAPER = (
     "Bayesian Algorithms for Kronecker-structured Sparse Vector Recovery With "
@@ -35,13 +36,6 @@ _FAST = ("KroSBL-SVD", "KroSBL-AM", "OMP", "Oracle LS")
 _SLOW = ("Classic SBL", "ARD")
 
 
-def _kron(factors):
-    out = factors[0]
-    for a in factors[1:]:
-        out = np.kron(out, a)
-    return out
-
-
 def _fit(method, factors, y, coef):
     """Run one method on one problem: the estimate and the seconds it took."""
     from sklearn.exceptions import ConvergenceWarning
@@ -57,14 +51,14 @@ def _fit(method, factors, y, coef):
         elif method == "KroSBL-AM":
             estimate = KroneckerSBL(solver="am").fit(None, y, factors=factors).coef_
         elif method == "Classic SBL":
-            estimate = KroneckerSBL().fit(_kron(factors), y).coef_
+            estimate = KroneckerSBL().fit(kron(factors), y).coef_
         elif method == "ARD":
-            estimate = ARDRegression(fit_intercept=False).fit(_kron(factors), y).coef_
+            estimate = ARDRegression(fit_intercept=False).fit(kron(factors), y).coef_
         elif method == "OMP":
             omp = OrthogonalMatchingPursuit(
                 n_nonzero_coefs=int(np.count_nonzero(coef)), fit_intercept=False
             )
-            estimate = omp.fit(_kron(factors), y).coef_
+            estimate = omp.fit(kron(factors), y).coef_
         else:  # least squares on the true support, through its Kronecker factors
             shape = tuple(a.shape[1] for a in factors)
             tensor = coef.reshape(shape) != 0
@@ -74,7 +68,7 @@ def _fit(method, factors, y, coef):
                 )
                 for i in range(len(shape))
             ]
-            sub = _kron([a[:, s] for a, s in zip(factors, supports)])
+            sub = kron([a[:, s] for a, s in zip(factors, supports)])
             estimate = np.zeros_like(coef)
             index = np.ravel_multi_index(np.ix_(*supports), shape).ravel()
             estimate[index] = np.linalg.lstsq(sub, y, rcond=None)[0]

@@ -89,3 +89,29 @@ def test_same_seed_same_problem():
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_kronecker_sparse(**kwargs)
+
+
+def test_paper_model_is_a_kronecker_product_of_sparse_vectors():
+    # the authors' configuration: randn factors, x = x_1 ⊗ x_2 ⊗ x_3
+    shape = (15, 15, 15)
+    factors, y, coef = make_kronecker_sparse(
+        (6, 12, 15),
+        shape,
+        3,
+        kronecker_values=True,
+        unit_norm_atoms=False,
+        snr_db=np.inf,
+        as_factors=True,
+        random_state=3,
+    )
+    assert [a.shape for a in factors] == [(6, 15), (12, 15), (15, 15)]
+    assert y.dtype == coef.dtype == np.float64 and coef.shape == (3375,)
+    # a rank-one tensor: every unfolding has rank one
+    tensor = coef.reshape(shape)
+    for mode in range(3):
+        unfolding = np.moveaxis(tensor, mode, 0).reshape(15, -1)
+        assert np.linalg.matrix_rank(unfolding, tol=1e-10) == 1
+    assert np.count_nonzero(coef) == 27
+    # unscaled randn factors: column norms about sqrt(M_i), not 1
+    assert np.mean(np.linalg.norm(factors[2], axis=0)) > 2.5
+    assert_allclose(np.kron(np.kron(*factors[:2]), factors[2]) @ coef, y)

@@ -16,7 +16,9 @@ from skpapers.datasets import make_kronecker_sparse
 from skpapers.linear_model import _kronecker_sbl
 from skpapers.linear_model._sbl_solvers import (
     _DenseEStep,
-    couple_neighbours,
+    couple_precisions,
+    couple_variances,
+    coupling_matrix,
     find_kronecker_factors,
     gram_e_step,
     kron_matvec,
@@ -99,13 +101,12 @@ def reference_m_step_am(Lam, factors, tol):
     return factors
 
 
-def reference_em(A, y, shape, solver, n_iter, prune=1e-3):
-    """EM with the dense E-step, a fixed number of iterations."""
+def reference_em(A, y, shape, solver, n_iter, prune):
+    """EM with the dense E-step from gamma = 1, a fixed number of iterations."""
     M = len(y)
     power = np.sum(np.abs(y) ** 2) / M
     s2 = 0.1 * power
     factors = [np.ones(n) for n in shape]
-    factors[-1] = factors[-1] * np.sum(np.abs(y) ** 2) / np.sum(np.abs(A) ** 2)
     for _ in range(n_iter):
         step = dense_e_step(A, _kron(factors), y, s2)
         Lam = step["posterior_variance"] + np.abs(step["coef"]) ** 2
@@ -221,7 +222,7 @@ def test_numba_am_kernel_equals_the_array_api_m_step(dtype, beta):
     Lam = (rng.random(60) ** 2).astype(dtype)
     start = [(rng.random(n) + 0.2).astype(dtype) for n in shape]
     start[2][1] = 0.0
-    expected = m_step_am(Lam, start, beta, tol=1e-6)
+    expected = m_step_am(Lam, start, tol=1e-6, precision_coupling=beta)
     offsets = np.cumsum([0, *shape]).astype(np.int64)
     packed = am_m_step(Lam, offsets, np.concatenate(start), beta, 1e-6, 100)
     assert packed.dtype == dtype
@@ -249,18 +250,42 @@ def test_m_step_am_increases_the_expected_log_likelihood():
             assert q(moved) <= q(am) + 1e-12
 
 
-def test_couple_neighbours():
+def test_couple_precisions():
     rng = np.random.default_rng(7)
     stat = rng.random(9)
-    assert_allclose(couple_neighbours(stat, 0.0), stat)
+    assert_allclose(couple_precisions(stat, 0.0), stat)
     # scale-equivariant, so it commutes with the factors' normalisation
-    assert_allclose(couple_neighbours(3 * stat, 0.7), 3 * couple_neighbours(stat, 0.7))
+    assert_allclose(couple_precisions(3 * stat, 0.7), 3 * couple_precisions(stat, 0.7))
     spike = np.zeros(9)
     spike[4] = 1.0
-    coupled = couple_neighbours(spike, 0.5)
+    coupled = couple_precisions(spike, 0.5)
     # variance spreads to the two neighbours only, and an isolated entry shrinks
     assert np.flatnonzero(coupled).tolist() == [3, 4, 5]
     assert coupled[4] < 1.0
+
+
+def test_couple_variances_is_nnls_through_the_coupling_matrix():
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(7)
+    z = rng.random(9)
+    z[[2, 6]] = 0.0  # pruned entries stay out, and out of the neighbourhoods
+    coupled = couple_variances(z, 0.8)
+    active = np.flatnonzero(z)
+    c = coupling_matrix(9, 0.8)[np.ix_(active, active)]
+    g, _ = nnls(c, z[active])
+    expected = c @ g
+    assert_allclose(coupled[active], expected + 1e-5 * np.linalg.norm(expected))
+    assert np.all(coupled[[2, 6]] == 0)
+    # scale-equivariant, so it commutes with the factors' normalisation
+    assert_allclose(couple_variances(3 * z, 0.8), 3 * coupled)
+    # beta = 0 is the plain update (plus the floor)
+    assert_allclose(couple_variances(z, 0.0), z + 1e-5 * np.linalg.norm(z) * (z > 0))
+    # an isolated spike is spread onto its neighbours and damped
+    spike = np.full(9, 1e-3)
+    spike[4] = 1.0
+    out = couple_variances(spike, 0.5)
+    assert out[4] < 1.0 and out[3] > 0.1 and out[5] > 0.1
 
 
 def test_find_kronecker_factors():
@@ -293,7 +318,9 @@ def test_fit_equals_reference_em(solver, is_complex):
         est = KroneckerSBL(solver=solver, max_iter=6, tol=0).fit(
             None, y, factors=factors
         )
-    expected = reference_em(_kron(factors), y, (5, 6), solver, 6)
+    # the defaults are the authors': gamma = 1, pruning 1e-3 (SVD) or 1e-2 (AM)
+    prune = {"svd": 1e-3, "am": 1e-2}[solver]
+    expected = reference_em(_kron(factors), y, (5, 6), solver, 6, prune)
     assert est.n_iter_ == 6
     assert_allclose(est.coef_, expected, atol=1e-8 * np.max(np.abs(expected)))
 
@@ -414,15 +441,76 @@ def test_complex_measurements_are_recovered(solver):
     )
 
 
-def test_block_coupling_beats_plain_sbl_on_block_sparse_data():
+def test_precision_coupling_beats_plain_sbl_on_block_sparse_data():
     plain, coupled = [], []
     for seed in range(6):
         X, y, coef = make_kronecker_sparse(
             40, 100, 20, block_size=5, snr_db=20, random_state=seed
         )
         plain.append(nmse_db(KroneckerSBL().fit(X, y).coef_, coef))
-        coupled.append(nmse_db(KroneckerSBL(block_coupling=0.5).fit(X, y).coef_, coef))
+        fang = KroneckerSBL(precision_coupling=0.5).fit(X, y)
+        coupled.append(nmse_db(fang.coef_, coef))
     assert np.median(coupled) < np.median(plain) - 2, (plain, coupled)
+
+
+def test_pc_krosbl_equals_a_dense_reference():
+    # the paper's PC-KroSBL on a tiny complex problem: E-step from the dense
+    # formulas, M-step as the authors write it (explicit Kronecker products,
+    # NNLS through C_beta on the coupled modes), known noise, no pruning
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(12)
+    shape = (5, 3, 6)
+    factors = [_random(rng, (m, n), True) for m, n in zip((3, 2, 4), shape)]
+    x = np.zeros(shape, dtype=complex)
+    x[1:3, 1, 2:5] = _random(rng, (2, 3), True)
+    A = _kron(factors)
+    y = A @ x.ravel() + 0.05 * _random(rng, A.shape[0], True)
+    s2, beta, modes, n_iter = 0.005, 0.8, (0, 2), 4
+    est = KroneckerSBL(
+        coupling=beta,
+        block_modes=modes,
+        noise_variance=s2,
+        prune_threshold=0,
+        max_iter=n_iter,
+        tol=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(None, y, factors=factors)
+
+    g = [np.ones(n) for n in shape]
+    for _ in range(n_iter):
+        step = dense_e_step(A, _kron(g), y, s2)
+        Lam = step["posterior_variance"] + np.abs(step["coef"]) ** 2
+        for _ in range(9):
+            for i, n in enumerate(shape):
+                # the authors' kron(I, 1/g_2, 1/g_3)^T Lambda / (N_2 N_3), mode i
+                cols = [np.eye(n) if j == i else 1 / g[j][:, None] for j in range(3)]
+                z = _kron(cols).T @ Lam / (np.prod(shape) // n)
+                if i in modes:
+                    c = coupling_matrix(n, beta)
+                    coupled = c @ nnls(c, z)[0]
+                    z = coupled + 1e-5 * np.linalg.norm(coupled)
+                g[i] = z
+    expected = dense_e_step(A, _kron(g), y, s2)
+    assert_allclose(est.gamma_, _kron(g), rtol=1e-6)
+    assert_allclose(est.coef_, expected["coef"], rtol=1e-6, atol=1e-9)
+
+
+def test_all_zero_measurements_give_zero_at_once():
+    factors, _, _ = make_kronecker_sparse(
+        (3, 4), (5, 6), 2, as_factors=True, complex_valued=True, random_state=0
+    )
+    y = np.zeros(12, dtype=complex)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = KroneckerSBL(solver="am").fit(None, y, factors=factors)
+        dense = KroneckerSBL().fit(np.zeros((12, 30)), np.zeros(12))
+    for fitted in (est, dense):
+        assert fitted.n_iter_ == 0
+        assert not np.any(fitted.coef_) and not np.any(fitted.gamma_)
+    assert np.iscomplexobj(est.coef_) and est.coef_.shape == (30,)
 
 
 def test_am_never_decreases_the_marginal_likelihood():
