@@ -5,7 +5,7 @@ sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 """
 
 from .decomposition import OnlineOrthogonalDictionaryLearning
-from .ensemble import EnsLossClassifier
+from .ensemble import EnsLossClassifier, EnsLossMLPClassifier, EnsLossNetClassifier
 from .linear_model import (
     DPPWeightedLeastSquares,
     KroneckerSBL,
@@ -31,6 +31,8 @@ __all__ = [
     "CountSketch",
     "DPPWeightedLeastSquares",
     "EnsLossClassifier",
+    "EnsLossMLPClassifier",
+    "EnsLossNetClassifier",
     "fit_many",
     "GaussianSketch",
     "GenerativeDiscriminativeClassifier",
