@@ -21,7 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from benchmarks import Case, Contender, register_benchmark
-from skpapers import EnsLossClassifier
+from skpapers import EnsLossClassifier, EnsLossMLPClassifier
 from skpapers.ensemble._ensloss_derivatives import loss_derivatives
 from skpapers.ensemble._kernels import LOSS_CODES, linear_sgd_epoch
 
@@ -111,16 +111,14 @@ def cases(smoke):
         )
 
     hidden = (32,) if smoke else (100,)
-    mlp = EnsLossClassifier(
-        "mlp", hidden_layer_sizes=hidden, max_epochs=epochs, random_state=0
-    )
+    mlp = EnsLossMLPClassifier(hidden, max_epochs=epochs, random_state=0)
     mlp_peer = MLPClassifier(
         hidden_layer_sizes=hidden, batch_size=128, max_iter=epochs, random_state=0
     )
     yield Case(
         label=f"MLP {hidden}, {label}, {epochs} epochs",
         ours=Contender(
-            "skpapers EnsLossClassifier(mlp)",
+            "skpapers EnsLossMLPClassifier",
             lambda: _fit_predict(mlp, X_train, y_train, X_test),
         ),
         peer=Contender(

@@ -358,27 +358,27 @@ def fitted_arrays(cpu_estimator, gpu_estimator):
 
 @contextmanager
 def _record_mlp_device():
-    """Record the torch device the EnsLoss MLP trains on (``resolve_device``).
+    """Record the torch device the EnsLoss MLP trains on (``check_device``).
 
     The MLP's torch parameters live only inside the training loop (the fitted
     weights are NumPy), so, unlike the unfolded networks' ``net_.module_``, there
     is no fitted tensor whose device could be read afterwards: the device that
-    ``resolve_device`` hands the loop is the best evidence available.
+    ``check_device`` hands the loop is the best evidence available.
     """
-    from skpapers.ensemble import _torch_mlp
+    from skpapers.ensemble import _torch_training
 
-    seen, original = [], _torch_mlp.resolve_device
+    seen, original = [], _torch_training.check_device
 
     def recording(device):
         resolved = original(device)
         seen.append(resolved.type)
         return resolved
 
-    _torch_mlp.resolve_device = recording
+    _torch_training.check_device = recording
     try:
         yield seen
     finally:
-        _torch_mlp.resolve_device = original
+        _torch_training.check_device = original
 
 
 # ----------------------------------------------------------------------------
@@ -418,7 +418,7 @@ class Spec:
     the output; ``placed(fitted)``: the GPU arrays whose placement is checked
     besides the output (default: every array attribute, :func:`fitted_arrays`);
     ``devices(fitted, seen)``: torch rows, the devices the network trained on
-    (``seen``: what ``resolve_device`` handed out); ``note(cpu=, gpu=,
+    (``seen``: what ``check_device`` handed out); ``note(cpu=, gpu=,
     devices=)``: the row's note; ``sampler``: not an estimator, checked as well.
     """
 
@@ -600,13 +600,20 @@ def _mlp_data(backend, sizes):
         cpu=(X, y),
         warm=(X[:64], y[:64]),
         params=dict(
-            model="mlp",
             hidden_layer_sizes=hidden,
             max_epochs=2,
             batch_size=batch,
             random_state=0,
         ),
     )
+
+
+def _net_data(backend, sizes):
+    """The MLP case as a torch module (``EnsLossNetClassifier``'s default)."""
+    data = _mlp_data(backend, sizes)
+    hidden = data.params.pop("hidden_layer_sizes")
+    data.params["module_params"] = {"hidden_layer_sizes": hidden}
+    return data
 
 
 _UNFOLDED = dict(
@@ -671,7 +678,7 @@ SPECS = {
         fit=fit_then("predict", rows=10_000),
         compare=lambda est: [est.coef_, [est.intercept_]],
     ),
-    "EnsLossClassifier": Spec(
+    "EnsLossMLPClassifier": Spec(
         data=_mlp_data,
         tolerance=1e-6,
         reason="same initial weights, batches and random loss derivatives; "
@@ -681,6 +688,18 @@ SPECS = {
         devices=lambda est, seen: set(seen),
         note=lambda devices, **_: (
             f"trained on {devices}; fitted weights are NumPy by design"
+        ),
+    ),
+    "EnsLossNetClassifier": Spec(
+        data=_net_data,
+        tolerance=1e-6,
+        reason="same initial weights, batches and random loss derivatives; "
+        "float64 SGD on cuBLAS against CPU BLAS for two epochs",
+        fit=fit_then("decision_function"),
+        compare=lambda est: [next(est.module_.parameters()).detach().numpy()],
+        devices=lambda est, seen: set(seen),
+        note=lambda devices, **_: (
+            f"trained on {devices}; the module is moved back to the CPU after training"
         ),
     ),
     "UnfoldedIHT": Spec(**_UNFOLDED),

@@ -82,7 +82,7 @@ for loss in ["ensloss", "bce", "hinge", "exponential"]:
     print(f"{loss:>12}: test accuracy {clf.score(X_test, y_test):.3f}")
 
 # %%
-# ``EnsLossClassifier(model="mlp", hidden_layer_sizes=(64, 64))`` trains a ReLU
+# ``EnsLossMLPClassifier(hidden_layer_sizes=(64, 64))`` trains a ReLU
 # network the same way with torch (``device="cuda"`` on a GPU), and several
 # classes are handled one-vs-rest.
 plt.show()

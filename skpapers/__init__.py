@@ -5,7 +5,7 @@ sub-package. Importing skpapers imports none of torch, skorch, cupy or dask.
 """
 
 from .decomposition import OnlineOrthogonalDictionaryLearning
-from .ensemble import EnsLossClassifier
+from .ensemble import EnsLossClassifier, EnsLossMLPClassifier, EnsLossNetClassifier
 from .linear_model import (
     KroneckerSBL,
     SketchedLinearRegression,
@@ -35,6 +35,8 @@ __all__ = [
     "CountSketch",
     "DPPWeightedLeastSquares",
     "EnsLossClassifier",
+    "EnsLossMLPClassifier",
+    "EnsLossNetClassifier",
     "fit_many",
     "GaussianSketch",
     "GenerativeDiscriminativeClassifier",

@@ -49,7 +49,7 @@ def test_dry_run_checks_every_gpu_path(tmp_path):
     assert {"SketchedLinearRegression", "DPPWeightedLeastSquares"} <= array_api
     rows = {row["estimator"]: row for row in report["rows"]}
     assert array_api | {"PoolSampler.projection_dpp"} <= set(rows)
-    assert {"UnfoldedISTA", "EnsLossClassifier"} <= set(rows)
+    assert {"UnfoldedISTA", "EnsLossMLPClassifier"} <= set(rows)
     assert set(report["array_api_estimators"]) == array_api
 
     # Wiring only, not tolerance: in the dry run the torch rows compare a "cpu"
@@ -139,5 +139,5 @@ def test_a_row_needing_a_missing_package_fails_with_the_package_name():
         assert row["note"].startswith("not run, missing " + package), row["note"]
     # EnsLoss needs torch, not skorch: it is not held back (it runs, and fails
     # here only for want of sizes)
-    row = run_case("EnsLossClassifier", "torch device", backend, {}, repeat=1)
+    row = run_case("EnsLossMLPClassifier", "torch device", backend, {}, repeat=1)
     assert row["note"] == "KeyError: 'mlp'"

@@ -1,5 +1,11 @@
-"""Ensemble methods: EnsLoss, stochastic ensembles of calibrated losses."""
+"""Ensemble methods: EnsLoss, stochastic ensembles of calibrated losses.
 
-from ._ensloss import EnsLossClassifier
+:class:`EnsLossClassifier` is the linear model (numba, no torch);
+:class:`EnsLossMLPClassifier` a ReLU MLP and :class:`EnsLossNetClassifier` any
+torch module, both trained with torch.
+"""
 
-__all__ = ["EnsLossClassifier"]
+from ._linear import EnsLossClassifier
+from ._networks import EnsLossMLPClassifier, EnsLossNetClassifier
+
+__all__ = ["EnsLossClassifier", "EnsLossMLPClassifier", "EnsLossNetClassifier"]

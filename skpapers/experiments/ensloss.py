@@ -95,7 +95,7 @@ def _run_split(name, X, y, repeat, architecture, width, n_steps, seed):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from skpapers import EnsLossClassifier
+    from skpapers import EnsLossClassifier, EnsLossMLPClassifier
 
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=seed + repeat
@@ -104,14 +104,15 @@ def _run_split(name, X, y, repeat, architecture, width, n_steps, seed):
     X_train = scaler.transform(X_train).astype(np.float32)
     X_test = scaler.transform(X_test).astype(np.float32)
     if architecture == "linear":
-        model = dict(model="linear")
+        model, estimator = {}, EnsLossClassifier
     else:
-        model = dict(model="mlp", hidden_layer_sizes=(width,) * architecture)
+        model = dict(hidden_layer_sizes=(width,) * architecture)
+        estimator = EnsLossMLPClassifier
     batches_per_epoch = -(-len(X_train) // BATCH_SIZE)
     max_epochs = max(1, round(n_steps / batches_per_epoch))
     scores = {}
     for loss in LOSSES:
-        clf = EnsLossClassifier(
+        clf = estimator(
             **model,
             loss=loss,
             batch_size=BATCH_SIZE,

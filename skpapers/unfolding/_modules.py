@@ -25,16 +25,13 @@ With every :math:`\gamma_t = 1/L` and :math:`\lambda_t = \lambda` the network *i
 """
 
 import math
-import threading
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import numpy as np
-from joblib import effective_n_jobs
+
+from ..utils._torch import check_device, torch_threads
 
 _TORCH_CLASSES = ("UnfoldedNetwork", "SquaredError", "SparseObjective")
-# torch_threads's bookkeeping: calls in progress, and the setting they replaced.
-_THREADS = {"lock": threading.Lock(), "active": 0, "saved": None}
 
 
 def torch_classes():
@@ -202,33 +199,6 @@ class Minibatches:
             yield self.X[index], self.y[index]
 
 
-@contextmanager
-def torch_threads(n_jobs):
-    """Run torch's CPU kernels on ``n_jobs`` threads (joblib's convention).
-
-    The layers are small matrix products: on one thread they are fastest unless
-    the batches are large, and several processes each spinning up all cores' worth
-    of OpenMP threads slow each other down by an order of magnitude. torch's
-    thread count is process-wide, so fits running at the same time in several
-    threads (joblib's threading backend, Dask workers as threads) share it: the
-    first one in sets it, and the last one out restores what was set before.
-    """
-    import torch
-
-    with _THREADS["lock"]:
-        if _THREADS["active"] == 0:
-            _THREADS["saved"] = torch.get_num_threads()
-            torch.set_num_threads(effective_n_jobs(n_jobs))
-        _THREADS["active"] += 1
-    try:
-        yield
-    finally:
-        with _THREADS["lock"]:
-            _THREADS["active"] -= 1
-            if _THREADS["active"] == 0:
-                torch.set_num_threads(_THREADS["saved"])
-
-
 def __getattr__(name):
     if name in _TORCH_CLASSES:
         return getattr(torch_classes(), name)
@@ -282,7 +252,7 @@ def fit_network(
     from skorch import NeuralNet
 
     classes = torch_classes()
-    _check_device(device)
+    check_device(device)
     dtype = torch.float32 if measurements.dtype == np.float32 else torch.float64
     matrix_t = torch.tensor(matrix, dtype=dtype)
     module = classes.UnfoldedNetwork(
@@ -322,21 +292,6 @@ def fit_network(
         for depth in stages:
             net.partial_fit(inputs, target, depth=depth)
     return net
-
-
-def _check_device(device):
-    import torch
-
-    try:
-        kind = torch.device(device).type
-    except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from exc
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested, but torch {torch.__version__} finds "
-            "no CUDA device. Use device='cpu', or a CUDA build of torch on a "
-            "machine with a GPU."
-        )
 
 
 def network_path(net, measurements, n_jobs):

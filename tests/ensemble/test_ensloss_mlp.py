@@ -1,4 +1,4 @@
-"""EnsLossClassifier with the MLP model (torch). Tiny nets, few epochs."""
+"""EnsLossMLPClassifier (torch). Tiny nets, few epochs."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,10 @@ from sklearn.datasets import load_iris, make_circles
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skpapers import EnsLossClassifier
-from skpapers.ensemble import _torch_mlp
+from skpapers import EnsLossClassifier, EnsLossMLPClassifier
+from skpapers.ensemble import _networks
 from skpapers.ensemble._ensloss_derivatives import DERIVATIVE_SHIFT, loss_derivatives
+from skpapers.utils._torch import check_device
 from skpapers.utils.estimator_checks import (
     check_bad_input_raises,
     check_in_grid_search,
@@ -21,8 +22,9 @@ from skpapers.utils.estimator_checks import (
 from .._instances import make_check_data
 
 torch = pytest.importorskip("torch")
+from skpapers.ensemble import _torch_training  # noqa: E402
 
-TINY = dict(model="mlp", hidden_layer_sizes=(8,), max_epochs=10, lr=0.05)
+TINY = dict(hidden_layer_sizes=(8,), max_epochs=10, lr=0.05)
 
 
 def _reference_mlp_steps(
@@ -69,7 +71,7 @@ def test_torch_training_matches_numpy_backprop_step_for_step(loss, n_outputs):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((45, 5))
     Y = np.where(rng.random((45, n_outputs)) < 0.5, -1.0, 1.0)
-    coefs, intercepts = _torch_mlp.init_mlp([5, 7, 6, n_outputs], rng)
+    coefs, intercepts = _networks.init_mlp([5, 7, 6, n_outputs], rng)
     order = rng.permutation(45)
     batches = [order[i : i + 10] for i in range(0, 45, 10)]
     normals = [rng.standard_normal((len(b), n_outputs)) for b in batches]
@@ -79,7 +81,7 @@ def test_torch_training_matches_numpy_backprop_step_for_step(loss, n_outputs):
     ours = (coefs, intercepts)
     for step, (index, z) in enumerate(zip(batches, normals), start=1):
         epoch = [(0.1, -0.5, np.arange(len(index)), z)]
-        *ours, velocities, n_updates = _torch_mlp.train_mlp(
+        *ours, velocities, n_updates = _torch_training.train_mlp(
             X[index], Y[index], *ours, velocities, epoch, batch_size=10, **settings
         )
         assert n_updates == 1
@@ -98,10 +100,20 @@ def test_torch_training_matches_numpy_backprop_step_for_step(loss, n_outputs):
             np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("sizes", [(), (4, 0), (2.5,)])
+def test_bad_hidden_layer_sizes_raise_before_any_state_change(sizes):
+    X, y = make_check_data(EnsLossMLPClassifier())
+    clf = EnsLossMLPClassifier(**TINY, random_state=0).fit(X, y)
+    coef = clf.coefs_[0].copy()
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        clf.set_params(hidden_layer_sizes=sizes).fit(X, y)
+    np.testing.assert_array_equal(clf.coefs_[0], coef)
+
+
 def test_same_seed_is_bit_identical_and_seeds_differ():
-    X, y = make_check_data(EnsLossClassifier())
+    X, y = make_check_data(EnsLossMLPClassifier())
     fits = [
-        EnsLossClassifier(**TINY, random_state=seed).fit(X, y) for seed in (0, 0, 1)
+        EnsLossMLPClassifier(**TINY, random_state=seed).fit(X, y) for seed in (0, 0, 1)
     ]
     for first, second in zip(fits[0].coefs_, fits[1].coefs_):
         np.testing.assert_array_equal(first, second)
@@ -112,10 +124,10 @@ def test_same_seed_is_bit_identical_and_seeds_differ():
 
 
 def test_fit_with_one_epoch_is_one_partial_fit():
-    X, y = make_check_data(EnsLossClassifier())
+    X, y = make_check_data(EnsLossMLPClassifier())
     params = dict(TINY, batch_size=16, random_state=2)
-    fitted = EnsLossClassifier(**dict(params, max_epochs=1)).fit(X, y)
-    streamed = EnsLossClassifier(**params).partial_fit(X, y, classes=[0, 1, 2])
+    fitted = EnsLossMLPClassifier(**dict(params, max_epochs=1)).fit(X, y)
+    streamed = EnsLossMLPClassifier(**params).partial_fit(X, y, classes=[0, 1, 2])
     for first, second in zip(
         fitted.coefs_ + fitted.intercepts_, streamed.coefs_ + streamed.intercepts_
     ):
@@ -127,7 +139,7 @@ def test_fit_with_one_epoch_is_one_partial_fit():
     assert not np.array_equal(before[0], streamed.coefs_[0])
 
 
-@parametrize_with_checks([EnsLossClassifier(**dict(TINY, max_epochs=40))])
+@parametrize_with_checks([EnsLossMLPClassifier(**dict(TINY, max_epochs=40))])
 def test_mlp_passes_the_sklearn_checks(estimator, check):
     check(estimator)
 
@@ -143,12 +155,12 @@ def test_mlp_passes_the_sklearn_checks(estimator, check):
     ],
 )
 def test_mlp_passes_the_skpapers_battery(check):
-    estimator = EnsLossClassifier(**TINY)
+    estimator = EnsLossMLPClassifier(**TINY)
     check(estimator, *make_check_data(estimator))
 
 
 def test_mlp_in_grid_search():
-    estimator = EnsLossClassifier(**TINY)
+    estimator = EnsLossMLPClassifier(**TINY)
     check_in_grid_search(
         estimator,
         *make_check_data(estimator),
@@ -171,9 +183,9 @@ def test_derivatives_are_calibrated_on_every_batch_of_training(monkeypatch):
         seen.append(boxcox_lambda)
         return g
 
-    monkeypatch.setattr(_torch_mlp, "loss_derivatives", checked)
+    monkeypatch.setattr(_torch_training, "loss_derivatives", checked)
     X, y = make_circles(200, noise=0.1, factor=0.5, random_state=0)
-    clf = EnsLossClassifier(
+    clf = EnsLossMLPClassifier(
         **dict(TINY, max_epochs=30, batch_size=32),
         boxcox_lambda="random",
         random_state=0,
@@ -185,8 +197,8 @@ def test_derivatives_are_calibrated_on_every_batch_of_training(monkeypatch):
 def test_mlp_learns_what_the_linear_model_cannot():
     X, y = make_circles(300, noise=0.05, factor=0.5, random_state=0)
     linear = EnsLossClassifier(random_state=0).fit(X, y)
-    mlp = EnsLossClassifier(
-        "mlp", hidden_layer_sizes=(16, 16), max_epochs=60, lr=0.05, random_state=0
+    mlp = EnsLossMLPClassifier(
+        hidden_layer_sizes=(16, 16), max_epochs=60, lr=0.05, random_state=0
     ).fit(X, y)
     assert linear.score(X, y) < 0.7 < 0.97 < mlp.score(X, y)
 
@@ -194,7 +206,7 @@ def test_mlp_learns_what_the_linear_model_cannot():
 def test_mlp_multiclass_on_iris():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X).astype(np.float32)
-    clf = EnsLossClassifier(**dict(TINY, max_epochs=60), random_state=0).fit(X, y)
+    clf = EnsLossMLPClassifier(**dict(TINY, max_epochs=60), random_state=0).fit(X, y)
     assert [w.shape for w in clf.coefs_] == [(4, 8), (8, 3)]
     assert all(w.dtype == np.float32 for w in clf.coefs_ + clf.intercepts_)
     scores = clf.decision_function(X)
@@ -205,8 +217,8 @@ def test_mlp_multiclass_on_iris():
 
 def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    X, y = make_check_data(EnsLossClassifier())
-    clf = EnsLossClassifier(**TINY, device="cuda")
+    X, y = make_check_data(EnsLossMLPClassifier())
+    clf = EnsLossMLPClassifier(**TINY, device="cuda")
     with pytest.raises(ValueError, match="device='cuda'.*no CUDA device"):
         clf.fit(X, y)
     assert not hasattr(clf, "coefs_")
@@ -214,22 +226,22 @@ def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
 
 def test_cuda_is_selected_only_when_asked(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert _torch_mlp.resolve_device("cpu") == torch.device("cpu")
-    assert _torch_mlp.resolve_device("cuda") == torch.device("cuda")
+    assert check_device("cpu") == torch.device("cpu")
+    assert check_device("cuda") == torch.device("cuda")
 
 
 def test_training_restores_the_thread_count():
     threads = torch.get_num_threads()
-    X, y = make_check_data(EnsLossClassifier())
-    EnsLossClassifier(**TINY).fit(X, y)
+    X, y = make_check_data(EnsLossMLPClassifier())
+    EnsLossMLPClassifier(**TINY).fit(X, y)
     assert torch.get_num_threads() == threads
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_training_agrees_with_cpu():
-    X, y = make_check_data(EnsLossClassifier())
-    cpu = EnsLossClassifier(**TINY, random_state=0).fit(X, y)
-    gpu = EnsLossClassifier(**TINY, device="cuda", random_state=0).fit(X, y)
+    X, y = make_check_data(EnsLossMLPClassifier())
+    cpu = EnsLossMLPClassifier(**TINY, random_state=0).fit(X, y)
+    gpu = EnsLossMLPClassifier(**TINY, device="cuda", random_state=0).fit(X, y)
     assert all(isinstance(w, np.ndarray) for w in gpu.coefs_)
     np.testing.assert_allclose(
         gpu.decision_function(X), cpu.decision_function(X), rtol=1e-6, atol=1e-8
