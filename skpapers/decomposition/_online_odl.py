@@ -135,6 +135,9 @@ class OnlineOrthogonalDictionaryLearning(
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "step_decay": [Interval(Real, 0, 1, closed="right")],
         "averaging_decay": [Interval(Real, 0, 1, closed="right")],
+        "step_scale": [Interval(Real, 0, None, closed="neither")],
+        "averaging_scale": [Interval(Real, 0, None, closed="neither")],
+        "project": ["boolean"],
         "threshold": [Interval(Real, 0, None, closed="left")],
         "threshold_mode": [StrOptions({"hard", "soft"})],
         "shuffle": ["boolean"],
@@ -149,6 +152,9 @@ class OnlineOrthogonalDictionaryLearning(
         max_iter=20,
         step_decay=0.6,
         averaging_decay=0.4,
+        step_scale=1.0,
+        averaging_scale=1.0,
+        project=False,
         threshold=0.1,
         threshold_mode="hard",
         shuffle=True,
@@ -159,6 +165,9 @@ class OnlineOrthogonalDictionaryLearning(
         self.max_iter = max_iter
         self.step_decay = step_decay
         self.averaging_decay = averaging_decay
+        self.step_scale = step_scale
+        self.averaging_scale = averaging_scale
+        self.project = project
         self.threshold = threshold
         self.threshold_mode = threshold_mode
         self.shuffle = shuffle
@@ -249,6 +258,9 @@ class OnlineOrthogonalDictionaryLearning(
             p=self.p,
             step_decay=self.step_decay,
             averaging_decay=self.averaging_decay,
+            step_scale=self.step_scale,
+            averaging_scale=self.averaging_scale,
+            project=self.project,
         )
 
     def _set_state(self, D, G_hat, gap, n_steps, n_samples_seen):
