@@ -17,7 +17,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..utils import check_same_namespace, device, get_namespace
+from ..utils import (
+    check_same_namespace,
+    device,
+    get_namespace,
+    keep_state_on_error,
+)
 from ._odl_solvers import (
     online_frank_wolfe_step,
     polar_factor,
@@ -174,6 +179,7 @@ class OnlineOrthogonalDictionaryLearning(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_error
     def fit(self, X, y=None):
         """Learn the dictionary from scratch by ``max_iter`` passes over ``X``.
 
@@ -211,6 +217,7 @@ class OnlineOrthogonalDictionaryLearning(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_error
     def partial_fit(self, X, y=None):
         """One Frank-Wolfe step on the mini-batch ``X``.
 
@@ -240,8 +247,6 @@ class OnlineOrthogonalDictionaryLearning(
             D, G_hat = self.dictionary_iterate_, self.gradient_estimate_
             t, n_seen = self.n_steps_ + 1, self.n_samples_seen_ + X.shape[0]
         D, G_hat, gap = self._step(X, D, G_hat, t)
-        # everything is computed before anything is assigned: a failure above
-        # leaves the fitted state untouched
         self._set_state(D, G_hat, gap, t, n_seen)
         return self
 
