@@ -246,7 +246,7 @@ def step_sizes(t, step_decay, averaging_decay, step_scale=1.0, averaging_scale=1
     --------
     >>> from skpapers.decomposition._odl_solvers import step_sizes
     >>> step_sizes(15, 0.75, 0.5)
-    (0.125, 0.2581988897471611)
+    (0.125, 0.25819888974716115)
     >>> step_sizes(1, 0.75, 0.5, step_scale=2, averaging_scale=4)
     (1.0, 1.0)
     """
