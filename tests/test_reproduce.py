@@ -56,12 +56,17 @@ def _sketched_linf(m):
 
 
 def _unfolded(m):
+    # medians over >= 10 trials of the paper's setting
+    assert m["n_trials"] >= 10
     nmse, objective = m["nmse_db"], m["objective"]
     assert nmse["supervised-ISTA"] < nmse["unsupervised-ISTA"]
     assert objective["supervised-ISTA"] > objective["unsupervised-ISTA"]
     assert m["unsupervised_ista_objective_gap"] <= 0.05
     for loss in ("supervised", "unsupervised"):
         assert nmse[f"{loss}-IHT"] < nmse["IHT"]
+    # the v2 mismatch verdict is reported with its interval, whichever way it goes
+    low, high = m["mismatch"]["IHT"]["unsupervised_advantage_db_ci95"]
+    assert low <= m["mismatch"]["IHT"]["unsupervised_advantage_db_median"] <= high
 
 
 def _ensloss(m):

@@ -231,19 +231,43 @@ def frank_wolfe_step(D, S, eta):
     return (1.0 - eta) * D + eta * S
 
 
-def step_sizes(t, step_decay, averaging_decay):
-    r"""Schedules :math:`\eta_t = t^{-a}` and :math:`\rho_t = t^{-b}` at step ``t``.
+def step_sizes(t, step_decay, averaging_decay, step_scale=1.0, averaging_scale=1.0):
+    r"""Schedules :math:`\eta_t` and :math:`\rho_t` at step ``t`` (from 1).
+
+    :math:`\eta_t = \min(1, c_\eta (t + 1)^{-a})` and :math:`\rho_t = \min(1,
+    c_\rho t^{-b})` with ``a = step_decay``, ``b = averaging_decay``, :math:`c_\eta`
+    = ``step_scale`` and :math:`c_\rho` = ``averaging_scale``. The authors' code
+    (``NoncvxSFW``) uses :math:`c_\eta = 2, a = 3/4, c_\rho = 4, b = 1/2` (its
+    step counter starts at 0: ``2/(it+2)^(3/4)`` and ``4/(it+1)^(1/2)``) without
+    the cap at 1; the cap keeps the gradient average a convex combination (with
+    :math:`\rho_t > 1` it extrapolates, for the first 15 steps of that rule).
 
     Examples
     --------
     >>> from skpapers.decomposition._odl_solvers import step_sizes
-    >>> step_sizes(16, 0.75, 0.5)
-    (0.125, 0.25)
+    >>> step_sizes(15, 0.75, 0.5)
+    (0.125, 0.25819888974716115)
+    >>> step_sizes(1, 0.75, 0.5, step_scale=2, averaging_scale=4)
+    (1.0, 1.0)
     """
-    return float(t) ** -step_decay, float(t) ** -averaging_decay
+    eta = step_scale * float(t + 1) ** -step_decay
+    rho = averaging_scale * float(t) ** -averaging_decay
+    return min(1.0, eta), min(1.0, rho)
 
 
-def online_frank_wolfe_step(Y, D, G_hat, t, *, p, step_decay, averaging_decay):
+def online_frank_wolfe_step(
+    Y,
+    D,
+    G_hat,
+    t,
+    *,
+    p,
+    step_decay,
+    averaging_decay,
+    step_scale=1.0,
+    averaging_scale=1.0,
+    project=False,
+):
     r"""One step of online Frank-Wolfe on the mini-batch ``Y``.
 
     Parameters
@@ -259,8 +283,11 @@ def online_frank_wolfe_step(Y, D, G_hat, t, *, p, step_decay, averaging_decay):
         Step number, starting at 1.
     p : float
         Exponent of the objective.
-    step_decay, averaging_decay : float
-        Exponents ``a`` and ``b`` of :func:`step_sizes`.
+    step_decay, averaging_decay, step_scale, averaging_scale : float
+        The schedules of :func:`step_sizes`.
+    project : bool, default=False
+        Replace the new iterate by its polar factor (the authors' ``NoncvxSFW``
+        projects back onto the orthogonal group after every step).
 
     Returns
     -------
@@ -279,15 +306,18 @@ def online_frank_wolfe_step(Y, D, G_hat, t, *, p, step_decay, averaging_decay):
     >>> Y = rng.standard_normal((50, 3))
     >>> D, G_hat, gap = online_frank_wolfe_step(
     ...     Y, np.eye(3), np.zeros((3, 3)), 1, p=4, step_decay=0.75,
-    ...     averaging_decay=0.5)
+    ...     averaging_decay=0.5, project=True)
     >>> bool(np.allclose(D.T @ D, np.eye(3))), gap >= 0
     (True, True)
     """
-    eta, rho = step_sizes(t, step_decay, averaging_decay)
+    eta, rho = step_sizes(t, step_decay, averaging_decay, step_scale, averaging_scale)
     G_hat = average_gradient(G_hat, stochastic_gradient(Y, D, p), rho)
     S, _ = linear_maximization_oracle(G_hat)
     gap = frank_wolfe_gap(G_hat, D, S)
-    return frank_wolfe_step(D, S, eta), G_hat, gap
+    D_next = frank_wolfe_step(D, S, eta)
+    if project:
+        D_next = polar_factor(D_next)
+    return D_next, G_hat, gap
 
 
 def lp_objective(Y, D, p):
@@ -382,17 +412,20 @@ def random_orthogonal(n, rng):
 
 
 def dictionary_recovery_error(components, true_components):
-    r"""Dictionary recovery error :math:`1 - \|C C_0^\top\|_4^4 / n`.
+    r"""Dictionary recovery error :math:`|\|C C_0^\top\|_4^4 / n - 1|`.
 
-    The error of Zhai et al. (2020) for complete dictionary learning. It is 0
-    exactly when every learned atom is, up to sign, a true atom (for an orthogonal
-    ``components``: a signed permutation of ``true_components``), the symmetries no
-    method can resolve; for unit-norm atoms it lies in ``[0, 1]``.
+    The error the authors of online orthogonal DL report (their code's
+    ``abs(sum((A @ D_true) ** 4) / n - 1)``), the complete-dictionary error of
+    Zhai et al. (2020). It is 0 exactly when every learned atom is, up to sign, a
+    true atom (for an orthogonal ``components``: a signed permutation of
+    ``true_components``), the symmetries no method can resolve. For atoms of norm at
+    most 1 (orthogonal dictionaries, scikit-learn's dictionary learners) the sum is
+    at most ``n``, so the error is :math:`1 - \|C C_0^\top\|_4^4 / n \in [0, 1]`.
 
     Parameters
     ----------
     components : array of shape (n_components, n_features)
-        Learned atoms in rows, of unit norm (``components_`` of
+        Learned atoms in rows (``components_`` of
         :class:`~skpapers.OnlineOrthogonalDictionaryLearning` or of scikit-learn's
         dictionary learners).
     true_components : array of shape (n_features, n_features)
@@ -409,7 +442,9 @@ def dictionary_recovery_error(components, true_components):
     >>> C0 = np.eye(3)
     >>> dictionary_recovery_error(-C0[[2, 0, 1]], C0)
     0.0
+    >>> dictionary_recovery_error(2 * C0, C0)  # atoms too long: 16 - 1
+    15.0
     """
     xp, _ = get_namespace(components, true_components)
     n = true_components.shape[0]
-    return 1.0 - float(xp.sum((components @ true_components.T) ** 4)) / n
+    return abs(float(xp.sum((components @ true_components.T) ** 4)) / n - 1.0)

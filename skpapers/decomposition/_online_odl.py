@@ -17,7 +17,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..utils import check_same_namespace, device, get_namespace
+from ..utils import (
+    check_same_namespace,
+    device,
+    get_namespace,
+    keep_state_on_error,
+)
 from ._odl_solvers import (
     online_frank_wolfe_step,
     polar_factor,
@@ -135,6 +140,9 @@ class OnlineOrthogonalDictionaryLearning(
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "step_decay": [Interval(Real, 0, 1, closed="right")],
         "averaging_decay": [Interval(Real, 0, 1, closed="right")],
+        "step_scale": [Interval(Real, 0, None, closed="neither")],
+        "averaging_scale": [Interval(Real, 0, None, closed="neither")],
+        "project": ["boolean"],
         "threshold": [Interval(Real, 0, None, closed="left")],
         "threshold_mode": [StrOptions({"hard", "soft"})],
         "shuffle": ["boolean"],
@@ -149,6 +157,9 @@ class OnlineOrthogonalDictionaryLearning(
         max_iter=20,
         step_decay=0.6,
         averaging_decay=0.4,
+        step_scale=1.0,
+        averaging_scale=1.0,
+        project=False,
         threshold=0.1,
         threshold_mode="hard",
         shuffle=True,
@@ -159,12 +170,16 @@ class OnlineOrthogonalDictionaryLearning(
         self.max_iter = max_iter
         self.step_decay = step_decay
         self.averaging_decay = averaging_decay
+        self.step_scale = step_scale
+        self.averaging_scale = averaging_scale
+        self.project = project
         self.threshold = threshold
         self.threshold_mode = threshold_mode
         self.shuffle = shuffle
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_error
     def fit(self, X, y=None):
         """Learn the dictionary from scratch by ``max_iter`` passes over ``X``.
 
@@ -202,6 +217,7 @@ class OnlineOrthogonalDictionaryLearning(
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_error
     def partial_fit(self, X, y=None):
         """One Frank-Wolfe step on the mini-batch ``X``.
 
@@ -231,8 +247,6 @@ class OnlineOrthogonalDictionaryLearning(
             D, G_hat = self.dictionary_iterate_, self.gradient_estimate_
             t, n_seen = self.n_steps_ + 1, self.n_samples_seen_ + X.shape[0]
         D, G_hat, gap = self._step(X, D, G_hat, t)
-        # everything is computed before anything is assigned: a failure above
-        # leaves the fitted state untouched
         self._set_state(D, G_hat, gap, t, n_seen)
         return self
 
@@ -249,6 +263,9 @@ class OnlineOrthogonalDictionaryLearning(
             p=self.p,
             step_decay=self.step_decay,
             averaging_decay=self.averaging_decay,
+            step_scale=self.step_scale,
+            averaging_scale=self.averaging_scale,
+            project=self.project,
         )
 
     def _set_state(self, D, G_hat, gap, n_steps, n_samples_seen):

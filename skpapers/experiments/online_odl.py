@@ -1,37 +1,46 @@
-"""Online orthogonal dictionary learning (Frank-Wolfe) against batch and online peers.
+"""Online orthogonal dictionary learning (Frank-Wolfe) in the authors' protocol.
 
-Synthetic part (the paper's model): samples ``y = D0 x`` with a random orthogonal
-``D0`` (``n x n``) and Bernoulli-Gaussian codes (rate ``theta = 0.3``) arrive in
-mini-batches of 256. Along the stream we record the recovery error
-``1 - ||C C0^T||_4^4 / n`` of
+Synthetic part, the authors' protocol (their code: GitHub yokoxue/Online-ODL,
+``ODL.py``, method ``NoncvxSFW``): samples ``y = D0 x`` with a random orthogonal
+``D0`` (n = 50) and Bernoulli-Gaussian codes (theta = 0.3), 100,000 samples streamed
+one at a time (batch size 1), error ``|sum((C D0^T)^4) / n - 1|``
+(:func:`~skpapers.decomposition.dictionary_recovery_error`). Each trial draws its
+own ``D0``, stream and random start, and records the final error of
 
-- FW-ODL with ``p = 4`` and ``p = 3`` (``OnlineOrthogonalDictionaryLearning``, one
-  ``partial_fit`` per batch, ``2 n^2`` numbers of state);
-- MSP, batch ``l4`` maximisation over the orthogonal group, rerun at each checkpoint
-  on every sample seen so far (it must store them all);
-- scikit-learn's ``MiniBatchDictionaryLearning`` (``n`` atoms, fed the same batches;
-  ``fit_algorithm="cd"``, which learns the same dictionary as the default "lars"
-  here 4 (n = 30) to 20 (n = 64) times faster, so the time comparison favours
-  it).
+- FW-ODL with the estimator's defaults (``batch_size=1``);
+- FW-ODL with the authors' rule: the l3 objective, steps ``2/(t+1)^(3/4)`` and
+  ``4/t^(1/2)`` (capped at 1), projection onto the orthogonal group after each step;
+- MSP, batch l4 maximisation over the orthogonal group on all the samples (the
+  authors' batch GPM/MSP baseline: it must store them all);
+- scikit-learn's ``MiniBatchDictionaryLearning`` (online alternating DL, Mairal et
+  al., the authors' "online DL" baseline), fed the same stream in mini-batches of
+  256 (one sample at a time it takes milliseconds per sample) with
+  ``fit_algorithm="cd"``.
+
+The same is repeated on the harder setting n = 64, theta = 0.5 (denser codes), where
+the l3 objective of the authors' rule is slow to leave the random start.
 
 Real-signal part (the analogue of the paper's sensor readings): 8x8 grey patches
 (``n = 64``, patch mean removed) of ``china.jpg`` from
-``sklearn.datasets.load_sample_images`` are streamed to learn a dictionary, and the
-patches of ``flower.jpg`` are approximated with ``k`` atoms each: the best ``k``-term
-approximation for orthogonal dictionaries (keep the ``k`` largest codes, one matrix
-product), orthogonal matching pursuit for ``MiniBatchDictionaryLearning``. The
-relative error ``||X - X_k||^2 / ||X||^2`` against ``k`` compares FW-ODL with MSP
-(batch, same objective), MiniBatchDictionaryLearning, and two fixed orthogonal
-bases: the 2-D DCT and PCA.
+``sklearn.datasets.load_sample_images`` are streamed in mini-batches of 256 to learn
+a dictionary, and the patches of ``flower.jpg`` are approximated with ``k`` atoms
+each: the best ``k``-term approximation for orthogonal dictionaries (keep the ``k``
+largest codes, one matrix product), orthogonal matching pursuit for
+``MiniBatchDictionaryLearning``. The relative error ``||X - X_k||^2 / ||X||^2``
+against ``k`` compares FW-ODL with MSP (batch, same objective),
+MiniBatchDictionaryLearning, and two fixed orthogonal bases: the 2-D DCT and PCA.
 
-The claim is counted as supported when, on the synthetic stream, FW-ODL (``p = 4``)
-ends below a recovery error of 0.05 and at or below MiniBatchDictionaryLearning's,
-while streaming at least 10 times faster; and, on the patches, its ``k = 8`` error is
-within 5 % of batch MSP's (online matches batch) and within 15 % of
-MiniBatchDictionaryLearning with OMP.
+The claim is counted as supported when, on the authors' protocol, FW-ODL's median
+error is below 0.05 and at or below MiniBatchDictionaryLearning's; on the patches
+it streams at least 10 times faster than MiniBatchDictionaryLearning, and its
+``k = 8`` error is within 5 % of batch MSP's (online matches batch) and within
+15 % of MiniBatchDictionaryLearning with OMP.
 
-``quick``: ``n = 30``, 51,200 streamed samples, 20,000 training patches (well under
-a minute on two cores). Full: ``n = 64``, 204,800 samples, 100,000 patches.
+``quick``: the same protocol at n = 16 (theta = 0.3) and n = 24 (theta = 0.5) with
+4,000 samples, 10 trials, 20,000 training patches (about 30 s on two cores). Full:
+n = 50 and n = 64 with 100,000 samples and 10 trials (the authors ran 100: a trial
+streams 100,000 single samples, each an SVD, so 100 trials of four methods do not
+fit two cores), 100,000 patches.
 """
 
 import time
@@ -51,70 +60,93 @@ CLAIM = (
     "without orthogonality)."
 )
 
-BATCH_SIZE = 256
-THETA = 0.3
+BATCH_SIZE = 256  # MiniBatchDictionaryLearning's stream and the patch stream
 SPARSITIES = (1, 2, 4, 8, 16)
+# the authors' NoncvxSFW as estimator parameters
+AUTHORS_RULE = dict(
+    p=3,
+    step_decay=0.75,
+    averaging_decay=0.5,
+    step_scale=2.0,
+    averaging_scale=4.0,
+    project=True,
+)
+DEFAULT = "FW-ODL, defaults"
+AUTHORS = "FW-ODL, authors' rule (NoncvxSFW)"
+MSP = "MSP (batch, all samples)"
+MBDL = "MiniBatchDictionaryLearning (online, batches of 256)"
 
 
 def _config(quick):
     if quick:
-        return dict(n=30, n_batches=200, n_patches=20_000, patch_passes=3)
-    return dict(n=64, n_batches=800, n_patches=100_000, patch_passes=3)
+        return dict(
+            settings=[(16, 0.3), (24, 0.5)],
+            n_samples=4_000,
+            n_trials=10,
+            n_patches=20_000,
+            patch_passes=3,
+        )
+    return dict(
+        settings=[(50, 0.3), (64, 0.5)],
+        n_samples=100_000,
+        n_trials=10,
+        n_patches=100_000,
+        patch_passes=3,
+    )
 
 
-def _checkpoints(n_batches):
-    marks = np.unique(np.geomspace(5, n_batches, 7).round().astype(int))
-    return [int(m) for m in marks]
-
-
-def _stream_odl(batches, checkpoints, dictionary, p, seed):
-    from skpapers import OnlineOrthogonalDictionaryLearning
-    from skpapers.decomposition import dictionary_recovery_error
-
-    odl = OnlineOrthogonalDictionaryLearning(p=p, random_state=seed)
-    errors, seconds = [], 0.0
-    for index, batch in enumerate(batches, start=1):
-        start = time.perf_counter()
-        odl.partial_fit(batch)
-        seconds += time.perf_counter() - start
-        if index in checkpoints:
-            errors.append(dictionary_recovery_error(odl.components_, dictionary))
-    return errors, seconds
-
-
-def _stream_mbdl(batches, checkpoints, dictionary, n, seed):
+def _synthetic_trial(n, theta, n_samples, seed):
+    """Final recovery error and seconds of every method on one stream."""
     from sklearn.decomposition import MiniBatchDictionaryLearning
 
+    from skpapers import OnlineOrthogonalDictionaryLearning
+    from skpapers.datasets import make_orthogonal_sparse
     from skpapers.decomposition import dictionary_recovery_error
+    from skpapers.decomposition._odl_solvers import msp
 
-    mbdl = MiniBatchDictionaryLearning(
-        n_components=n,
-        batch_size=BATCH_SIZE,
-        fit_algorithm="cd",
-        random_state=seed,
+    X, dictionary, _ = make_orthogonal_sparse(
+        n_samples, n, nonzero_rate=theta, random_state=seed
     )
-    errors, seconds = [], 0.0
-    for index, batch in enumerate(batches, start=1):
-        start = time.perf_counter()
+    # the estimators' seed differs from the data's: the generator and the
+    # estimators draw orthogonal matrices alike
+    est_seed = seed + 1
+
+    def stream(**params):
+        odl = OnlineOrthogonalDictionaryLearning(
+            batch_size=1, max_iter=1, shuffle=False, random_state=est_seed, **params
+        )
+        return odl.fit(X).components_
+
+    def batch():
+        D, _ = msp(X, random_state=est_seed)
+        return D.T
+
+    def alternating():
+        mbdl = MiniBatchDictionaryLearning(
+            n_components=n,
+            batch_size=BATCH_SIZE,
+            fit_algorithm="cd",
+            random_state=est_seed,
+        )
         with warnings.catch_warnings():
             # its coordinate descent warns on some batches; harmless here
             warnings.simplefilter("ignore", ConvergenceWarning)
-            mbdl.partial_fit(batch)
-        seconds += time.perf_counter() - start
-        if index in checkpoints:
-            errors.append(dictionary_recovery_error(mbdl.components_, dictionary))
-    return errors, seconds
+            for start in range(0, n_samples, BATCH_SIZE):
+                mbdl.partial_fit(X[start : start + BATCH_SIZE])
+        return mbdl.components_
 
-
-def _msp_curve(X, checkpoints, dictionary, seed):
-    from skpapers.decomposition._odl_solvers import dictionary_recovery_error, msp
-
-    errors, seconds = [], 0.0
-    for mark in checkpoints:
+    runs = {
+        DEFAULT: stream,
+        AUTHORS: lambda: stream(**AUTHORS_RULE),
+        MSP: batch,
+        MBDL: alternating,
+    }
+    errors, seconds = {}, {}
+    for name, method in runs.items():
         start = time.perf_counter()
-        D, _ = msp(X[: mark * BATCH_SIZE], random_state=seed)
-        seconds = time.perf_counter() - start  # the last (largest) run counts
-        errors.append(dictionary_recovery_error(D.T, dictionary))
+        components = method()
+        seconds[name] = time.perf_counter() - start
+        errors[name] = dictionary_recovery_error(components, dictionary)
     return errors, seconds
 
 
@@ -169,8 +201,8 @@ def _patch_part(config, random_state):
     for _ in range(config["patch_passes"]):
         for batch in batches:
             odl.partial_fit(batch)
-    seconds["FW-ODL p=4 (online)"] = time.perf_counter() - start
-    learned["FW-ODL p=4 (online)"] = odl.components_
+    seconds["FW-ODL (online)"] = time.perf_counter() - start
+    learned["FW-ODL (online)"] = odl.components_
 
     start = time.perf_counter()
     D, _ = msp(X_train, random_state=random_state)
@@ -206,127 +238,171 @@ def _patch_part(config, random_state):
     return curves, seconds
 
 
-def _figure(samples, synthetic, curves, n):
+def _spread(values):
+    q25, q50, q75 = np.percentile(values, [25, 50, 75])
+    return f"{q50:.4f} (IQR {q25:.4f}-{q75:.4f})"
+
+
+def _figure(synthetic, settings, curves):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
-    fig, (ax_rec, ax_patch) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, errors in synthetic.items():
-        ax_rec.loglog(samples, np.maximum(errors, 1e-6), marker="o", label=name)
-    ax_rec.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax_rec.set_xlabel("samples streamed")
-    ax_rec.set_ylabel("recovery error 1 - ||C C0^T||_4^4 / n")
-    ax_rec.set_title(f"synthetic, n={n}, theta={THETA}")
-    ax_rec.legend(fontsize=8)
+    fig, axes = plt.subplots(1, len(settings) + 1, figsize=(15, 4))
+    for ax, setting in zip(axes, settings):
+        errors = synthetic[setting]
+        names = list(errors)
+        ax.boxplot([np.maximum(errors[name], 1e-6) for name in names])
+        ax.set_xticks(range(1, len(names) + 1))
+        ax.set_xticklabels(
+            [name.split(" (")[0].replace(", ", "\n") for name in names], fontsize=7
+        )
+        ax.set_yscale("log")
+        ax.set_ylabel("recovery error |sum((C D0^T)^4)/n - 1|")
+        ax.set_title(f"n={setting[0]}, theta={setting[1]}, batch size 1")
+    ax_patch = axes[-1]
     for name, errors in curves.items():
         ax_patch.semilogy(SPARSITIES, errors, marker="o", label=name)
     ax_patch.set_xlabel("non-zero codes per patch (k)")
     ax_patch.set_ylabel("relative reconstruction error")
     ax_patch.set_title("8x8 patches of flower.jpg (learned on china.jpg)")
-    ax_patch.legend(fontsize=8)
+    ax_patch.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
 @register_experiment("online_odl", paper=PAPER, claim=CLAIM)
 def run(*, quick, track, random_state):
-    from skpapers.datasets import make_orthogonal_sparse
-
     config = _config(quick)
-    n, n_batches = config["n"], config["n_batches"]
-    X, dictionary, _ = make_orthogonal_sparse(
-        n_batches * BATCH_SIZE, n, nonzero_rate=THETA, random_state=random_state
-    )
-    batches = np.split(X, n_batches)
-    checkpoints = _checkpoints(n_batches)
-    samples = [mark * BATCH_SIZE for mark in checkpoints]
-    # the estimators' seed differs from the data's: the generator and the
-    # estimator draw orthogonal matrices alike
-    seed = random_state + 1
-
-    odl, mbdl = "FW-ODL p=4 (online)", "MiniBatchDictionaryLearning (online)"
-    runs = {
-        odl: lambda: _stream_odl(batches, checkpoints, dictionary, p=4, seed=seed),
-        "FW-ODL p=3 (online)": lambda: _stream_odl(
-            batches, checkpoints, dictionary, p=3, seed=seed
-        ),
-        "MSP (batch, all samples)": lambda: _msp_curve(
-            X, checkpoints, dictionary, seed
-        ),
-        mbdl: lambda: _stream_mbdl(batches, checkpoints, dictionary, n, seed),
-    }
-    # numbers each method keeps: FW-ODL its iterate and gradient average, MSP
-    # every sample, MiniBatchDictionaryLearning its atoms and statistics A, B
-    stored = {
-        odl: 2 * n * n,
-        "FW-ODL p=3 (online)": 2 * n * n,
-        "MSP (batch, all samples)": X.size,
-        mbdl: 3 * n * n,
-    }
-    synthetic, seconds = {}, {}
-    for name in track(list(runs), total=len(runs)):
-        synthetic[name], seconds[name] = runs[name]()
+    settings, n_samples = config["settings"], config["n_samples"]
+    jobs = [
+        (setting, random_state + 10 * trial)
+        for setting in settings
+        for trial in range(config["n_trials"])
+    ]
+    synthetic = {setting: {} for setting in settings}
+    seconds = {setting: {} for setting in settings}
+    for setting, seed in track(jobs, total=len(jobs)):
+        errors, times = _synthetic_trial(*setting, n_samples, seed)
+        for name in errors:
+            synthetic[setting].setdefault(name, []).append(errors[name])
+            seconds[setting].setdefault(name, []).append(times[name])
 
     curves, patch_seconds = _patch_part(config, random_state)
 
-    table = [
-        {
-            "data": f"synthetic n={n}, theta={THETA}",
-            "method": name,
-            "error": errors[-1],
-            "error_at": f"{samples[-1]} samples",
-            "seconds": seconds[name],
-            "stored_floats": stored[name],
-        }
-        for name, errors in synthetic.items()
-    ]
+    table = []
+    for setting in settings:
+        n, theta = setting
+        for name, errors in synthetic[setting].items():
+            table.append(
+                {
+                    "data": f"synthetic n={n}, theta={theta}, {n_samples} samples",
+                    "method": name,
+                    "error (median, IQR)": _spread(errors),
+                    "trials": len(errors),
+                    "seconds per trial": float(np.mean(seconds[setting][name])),
+                }
+            )
     k8 = SPARSITIES.index(8)
-    table += [
-        {
-            "data": "8x8 image patches, n=64",
-            "method": name,
-            "error": errors[k8],
-            "error_at": "k=8 codes",
-            "seconds": patch_seconds[name],
-            "stored_floats": None,
-        }
-        for name, errors in curves.items()
-    ]
+    odl_patch_name = "FW-ODL (online)"
+    for name, errors in curves.items():
+        table.append(
+            {
+                "data": "8x8 image patches, n=64, k=8 codes",
+                "method": name,
+                "error (median, IQR)": f"{errors[k8]:.4f}",
+                "trials": 1,
+                "seconds per trial": patch_seconds[name],
+            }
+        )
 
-    speedup = seconds[mbdl] / seconds[odl]
-    odl_patch = curves[odl][k8]
+    protocol, hard = settings
+    median = {
+        setting: {name: float(np.median(e)) for name, e in synthetic[setting].items()}
+        for setting in settings
+    }
+    ours, authors = median[protocol][DEFAULT], median[protocol][AUTHORS]
+    speedup = (
+        patch_seconds["MiniBatchDictionaryLearning + OMP"]
+        / patch_seconds[odl_patch_name]
+    )
+    odl_patch = curves[odl_patch_name][k8]
     msp_patch = curves["MSP (batch)"][k8]
     omp_patch = curves["MiniBatchDictionaryLearning + OMP"][k8]
     supports = bool(
-        synthetic[odl][-1] < 0.05
-        and synthetic[odl][-1] <= synthetic[mbdl][-1]
+        ours < 0.05
+        and ours <= median[protocol][MBDL]
         and speedup >= 10
         and odl_patch <= 1.05 * msp_patch
         and odl_patch <= 1.15 * omp_patch
     )
     summary = (
-        f"Synthetic stream (n={n}, {samples[-1]} samples): FW-ODL p=4 ends at "
-        f"recovery error {synthetic[odl][-1]:.4f} (p=3: "
-        f"{synthetic['FW-ODL p=3 (online)'][-1]:.4f}; batch MSP on all samples: "
-        f"{synthetic['MSP (batch, all samples)'][-1]:.4f}; "
-        f"MiniBatchDictionaryLearning: {synthetic[mbdl][-1]:.4f}) and streams "
-        f"{speedup:.0f}x faster than MiniBatchDictionaryLearning. Image patches, "
-        f"k=8: relative error {odl_patch:.4f} (MSP {msp_patch:.4f}, "
-        f"MiniBatchDictionaryLearning+OMP {omp_patch:.4f}, DCT "
-        f"{curves['2-D DCT (fixed)'][k8]:.4f}, PCA {curves['PCA (batch)'][k8]:.4f})."
+        f"Authors' protocol (n={protocol[0]}, theta={protocol[1]}, {n_samples} "
+        f"samples one at a time, {config['n_trials']} trials), median error: "
+        f"defaults {ours:.4f}, authors' rule {authors:.4f}, batch MSP "
+        f"{median[protocol][MSP]:.4f}, MiniBatchDictionaryLearning "
+        f"{median[protocol][MBDL]:.4f}. Harder setting (n={hard[0]}, "
+        f"theta={hard[1]}): defaults {median[hard][DEFAULT]:.4f}, authors' rule "
+        f"{median[hard][AUTHORS]:.4f}. Image patches, k=8: relative error "
+        f"{odl_patch:.4f} (MSP {msp_patch:.4f}, MiniBatchDictionaryLearning+OMP "
+        f"{omp_patch:.4f}, DCT {curves['2-D DCT (fixed)'][k8]:.4f}, PCA "
+        f"{curves['PCA (batch)'][k8]:.4f}); FW-ODL streams the patches "
+        f"{speedup:.0f}x faster than MiniBatchDictionaryLearning."
     )
+    size_note = (
+        "" if not quick else f" (quick size: n={protocol[0]}, {n_samples} samples)"
+    )
+    paper_comparison = [
+        {
+            "quantity": "protocol",
+            "paper": "n=50, theta=0.3, 1e5 samples, batch size 1, 100 trials",
+            "ours": f"n={protocol[0]}, theta={protocol[1]}, {n_samples} samples, "
+            f"batch size 1, {config['n_trials']} trials",
+            "note": "trials cut to 10: each streams the samples one SVD at a time "
+            "(two CPU cores)" + size_note,
+        },
+        {
+            "quantity": "NoncvxSFW (authors' rule) error after the stream",
+            "paper": "converges (error curve falls below 1e-2; Fig. convergence)",
+            "ours": _spread(synthetic[protocol][AUTHORS]),
+            "note": "agrees" if authors < 1e-2 else "differs",
+        },
+        {
+            "quantity": "proposed vs online alternating DL (Mairal) and batch MSP",
+            "paper": "online ODL at least as accurate, far cheaper per sample",
+            "ours": f"defaults {_spread(synthetic[protocol][DEFAULT])}; "
+            f"MiniBatchDictionaryLearning {_spread(synthetic[protocol][MBDL])}; "
+            f"MSP {_spread(synthetic[protocol][MSP])}",
+            "note": "agrees"
+            if ours <= median[protocol][MBDL]
+            else "differs: MiniBatchDictionaryLearning recovers better here",
+        },
+        {
+            "quantity": f"defaults vs authors' rule at n={hard[0]}, theta={hard[1]}",
+            "paper": "not reported",
+            "ours": f"{_spread(synthetic[hard][DEFAULT])} vs "
+            f"{_spread(synthetic[hard][AUTHORS])}",
+            "note": "the l3 objective leaves the random start slowly on dense codes",
+        },
+    ]
     return ExperimentResult(
         summary=summary,
         table=table,
         supports_claim=supports,
-        figure=_figure(samples, synthetic, curves, n),
+        figure=_figure(synthetic, settings, curves),
+        paper_comparison=paper_comparison,
         metrics={
-            "samples": samples,
-            "dictionary_recovery_error": synthetic,
-            "stream_seconds": seconds,
+            "settings": [list(setting) for setting in settings],
+            "n_samples": n_samples,
+            "n_trials": config["n_trials"],
+            "recovery_error": {
+                f"n={n},theta={theta}": errors
+                for (n, theta), errors in synthetic.items()
+            },
+            "median_recovery_error": {
+                f"n={n},theta={theta}": values for (n, theta), values in median.items()
+            },
             "speedup_vs_minibatch_dl": speedup,
             "sparsities": list(SPARSITIES),
             "patch_relative_error": curves,

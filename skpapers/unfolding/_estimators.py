@@ -14,9 +14,30 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ..utils import keep_state_on_error
 from ..utils._docstrings import fill_doc
 
 _DTYPES = [np.float64, np.float32]
+
+
+def _check_scale(values, name, dtype):
+    """Reject values whose squares, summed over a row, overflow ``dtype``.
+
+    The networks minimise squared errors (``||x_T - x||^2`` or ``||y - A x_T||^2``)
+    and multiply by ``A^T A``: entries beyond ``sqrt(max / n_columns)`` of the
+    working dtype make them inf and every prediction NaN. The problem is not
+    scale-invariant (``lam`` is absolute), so the data are not rescaled silently.
+    """
+    values = np.asarray(values)
+    limit = np.sqrt(np.finfo(dtype).max / max(values.shape[-1], 1))
+    largest = np.max(np.abs(values)) if values.size else 0.0
+    if not largest < limit:  # also catches inf and NaN
+        raise ValueError(
+            f"{name} has entries of magnitude up to {largest:.3g}, beyond "
+            f"{limit:.3g}, the largest whose squared errors stay finite in "
+            f"{np.dtype(dtype).name}: rescale the data (and lam with it), or pass "
+            "float64 arrays."
+        )
 
 
 # Docstring parts that UnfoldedISTA and UnfoldedIHT share, written once.
@@ -85,6 +106,7 @@ class _BaseUnfolded(RegressorMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keep_state_on_error
     def fit(self, X, y=None):
         """Train the unfolded network.
 
@@ -106,10 +128,13 @@ class _BaseUnfolded(RegressorMixin, BaseEstimator):
             X, y = validate_data(
                 self, X, y, dtype=_DTYPES, y_numeric=True, multi_output=True
             )
+            # checked before the cast to X's dtype, where it would become inf
+            _check_scale(np.reshape(y, (len(X), -1)), "y", X.dtype)
             signals = np.asarray(y, dtype=X.dtype).reshape(len(X), -1)
         else:
             X = validate_data(self, X, dtype=_DTYPES)
             signals = None
+        _check_scale(X, "X", X.dtype)
         matrix = self._resolve_matrix(X, signals)
         learn_matrices = self.measurement_matrix is None
         if self.lr == "auto":
@@ -178,11 +203,13 @@ class _BaseUnfolded(RegressorMixin, BaseEstimator):
                 "measurement_matrix is zero: the measurements carry no information "
                 "about the signal."
             )
+        _check_scale(A, "measurement_matrix", X.dtype)
         return A
 
     def _path(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=_DTYPES)
+        _check_scale(X, "X", X.dtype)
         from ._modules import network_path
 
         path = network_path(self.net_, X, self.n_jobs)

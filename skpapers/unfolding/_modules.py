@@ -75,8 +75,10 @@ def _define_torch_classes():
             self.hard = hard
             self.learn_matrices = learn_matrices
             dtype = matrix.dtype
-            L = torch.linalg.matrix_norm(matrix, ord=2).item() ** 2
-            gamma = 1.0 / L if L > 0 else 1.0
+            # 1 / ||A||_2^2 as a product: a Python float's ** raises
+            # OverflowError (for ||A||_2 beyond 1e154) where * gives inf or 0
+            norm = torch.linalg.matrix_norm(matrix, ord=2).item()
+            gamma = (1.0 / norm) * (1.0 / norm) if norm > 0 else 1.0
 
             def trainable(name, value, train):
                 value = torch.full((n_layers,), math.log(value), dtype=dtype)

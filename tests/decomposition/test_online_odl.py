@@ -17,6 +17,7 @@ from skpapers.decomposition._odl_solvers import (
     online_frank_wolfe_step,
     polar_factor,
     random_orthogonal,
+    step_sizes,
     stochastic_gradient,
     threshold_codes,
 )
@@ -101,8 +102,17 @@ def test_frank_wolfe_gap_nonnegative_and_zero_at_the_vertex():
 def test_full_batch_frank_wolfe_step_with_unit_steps_is_an_msp_step():
     X, _, _ = make_orthogonal_sparse(500, 8, random_state=3)
     D = random_orthogonal(8, np.random.RandomState(4))
+    # the authors' constants make the first step a full one (eta_1 = rho_1 = 1)
     D_fw, _, _ = online_frank_wolfe_step(
-        X, D, np.zeros((8, 8)), 1, p=4, step_decay=0.75, averaging_decay=0.5
+        X,
+        D,
+        np.zeros((8, 8)),
+        1,
+        p=4,
+        step_decay=0.75,
+        averaging_decay=0.5,
+        step_scale=2,
+        averaging_scale=4,
     )
     D_msp, n_iter = msp(X, 4, max_iter=1, D_init=D)
     assert n_iter == 1
@@ -289,3 +299,80 @@ def test_bad_input_raises_clear_errors():
         odl.inverse_transform(X[:, :4])
     with pytest.raises(ValueError, match="mode"):
         threshold_codes(X, 0.1, "median")
+
+
+# --- the authors' rule (GitHub yokoxue/Online-ODL, NoncvxSFW) and their error -------
+
+
+def test_authors_schedule_matches_their_formulas_capped_at_one():
+    # their counter it = t - 1 starts at 0: gamma = 2/(it+2)^(3/4), rho = 4/(it+1)^(1/2)
+    for t in [1, 2, 15, 16, 17, 1000, 100_000]:
+        it = t - 1
+        eta, rho = step_sizes(t, 0.75, 0.5, step_scale=2, averaging_scale=4)
+        assert eta == pytest.approx(min(1.0, 2 / (it + 2) ** 0.75), rel=1e-12)
+        assert rho == pytest.approx(min(1.0, 4 / (it + 1) ** 0.5), rel=1e-12)
+    assert step_sizes(16, 0.75, 0.5, averaging_scale=4)[1] == 1.0
+    assert step_sizes(17, 0.75, 0.5, averaging_scale=4)[1] < 1.0
+
+
+def test_projected_steps_stay_on_the_orthogonal_group():
+    batches, dictionary, _ = _stream(60, batch_size=1, n_features=6, nonzero_rate=0.5)
+    odl = OnlineOrthogonalDictionaryLearning(
+        p=3, step_scale=2, averaging_scale=4, project=True, random_state=EST_SEED
+    )
+    for batch in batches:
+        odl.partial_fit(batch)
+        D = odl.dictionary_iterate_
+        np.testing.assert_allclose(D.T @ D, np.eye(6), atol=1e-10)
+        np.testing.assert_allclose(odl.components_, D.T, atol=1e-10)
+
+
+def test_authors_rule_recovers_with_batch_size_one():
+    X, dictionary, _ = make_orthogonal_sparse(
+        6000, 8, nonzero_rate=0.3, random_state=DATA_SEED
+    )
+    odl = OnlineOrthogonalDictionaryLearning(
+        p=3,
+        step_decay=0.75,
+        averaging_decay=0.5,
+        step_scale=2,
+        averaging_scale=4,
+        project=True,
+        batch_size=1,
+        max_iter=1,
+        shuffle=False,
+        random_state=EST_SEED,
+    ).fit(X)
+    assert dictionary_recovery_error(odl.components_, dictionary) < 0.02
+
+
+def test_recovery_error_is_the_authors_formula():
+    rng = np.random.default_rng(5)
+    truth = random_orthogonal(5, np.random.RandomState(6))
+    for scale in [0.5, 1.0, 1.7]:
+        A = scale * rng.standard_normal((5, 5))
+        # their code: abs(sum((A @ Tr_Dic) ** 4) / n - 1), Tr_Dic atoms in columns
+        reference = abs(np.sum((A @ truth.T) ** 4) / 5 - 1)
+        assert dictionary_recovery_error(A, truth) == pytest.approx(reference)
+    assert dictionary_recovery_error(1.5 * truth, truth) == pytest.approx(1.5**4 - 1)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_failed_partial_fit_leaves_the_estimator_as_it_was():
+    # huge samples pass validation, then the SVD fails on the overflowed gradient:
+    # n_features_in_ had been set, so transform raised AttributeError
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(0)
+    batches, _, _ = _stream(3, n_features=5)
+    odl = OnlineOrthogonalDictionaryLearning(random_state=EST_SEED)
+    with pytest.raises(ValueError):
+        odl.partial_fit(1e200 * rng.standard_normal((20, 5)))
+    with pytest.raises(NotFittedError):
+        odl.transform(batches[0])
+    odl.partial_fit(batches[0])
+    before = odl.transform(batches[1])
+    with pytest.raises(ValueError):
+        odl.fit(1e200 * rng.standard_normal((20, 7)))
+    assert odl.n_features_in_ == 5
+    np.testing.assert_array_equal(odl.transform(batches[1]), before)

@@ -237,3 +237,76 @@ def test_unavailable_device_raises(data):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             UnfoldedISTA(A, max_epochs=0, device="cuda").fit(Y, X)
+
+
+# --- hostile input and failed calls (issue 21) ---------------------------------
+
+
+def test_float32_X_with_target_beyond_float32_raises_instead_of_hanging(data):
+    # y cast to float32 became inf and np.linalg.lstsq spun in LAPACK
+    Y, X, _, _, _ = data
+    y = X.copy()
+    y[0, 0] = 1e39
+    with pytest.raises(ValueError, match="float32"):
+        UnfoldedISTA(n_layers=2, max_epochs=1).fit(Y.astype(np.float32), y)
+
+
+@pytest.mark.parametrize("cls", [UnfoldedISTA, UnfoldedIHT])
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float64, 1e200), (np.float32, 1e20)])
+def test_huge_measurements_raise_instead_of_nan(data, cls, dtype, scale):
+    Y, X, A, _, _ = data
+    with pytest.raises(ValueError, match="magnitude"):
+        cls(A, n_layers=2, max_epochs=1).fit((Y * scale).astype(dtype), X)
+    trained = cls(A, n_layers=2, max_epochs=0).fit(Y.astype(dtype), X)
+    with pytest.raises(ValueError, match="magnitude"):
+        trained.predict((Y * scale).astype(dtype))
+
+
+def test_huge_measurement_matrix_raises_value_error_not_overflow(data):
+    # the step 1 / ||A||_2^2 squared a Python float: OverflowError
+    Y, X, A, _, _ = data
+    with pytest.raises(ValueError, match="measurement_matrix"):
+        UnfoldedISTA(A * 1e200, n_layers=2, max_epochs=0).fit(Y, X)
+
+
+def test_network_step_size_of_a_huge_matrix_does_not_overflow():
+    import torch
+
+    from skpapers.unfolding._modules import torch_classes
+
+    # ||A||_2 = sqrt(12) 1e155: its square overflows a float, its inverse square
+    # is a (subnormal) float64
+    matrix = torch.full((3, 4), 1e155, dtype=torch.float64)
+    module = torch_classes().UnfoldedNetwork(
+        matrix,
+        n_layers=1,
+        lam=0.1,
+        hard=False,
+        learn_matrices=False,
+        learn_thresholds=False,
+    )
+    assert module.step_sizes()[0].item() == pytest.approx(1e-310 / 12, rel=1e-3)
+
+
+@pytest.mark.parametrize("cls", [UnfoldedISTA, UnfoldedIHT])
+def test_failed_fit_leaves_the_fitted_estimator_unchanged(data, cls):
+    Y, X, A, Y_test, _ = data
+    est = cls(A, n_layers=2, max_epochs=1, random_state=0).fit(Y, X)
+    before = est.predict(Y_test)
+    bad_Y = np.hstack([Y, Y[:, :1]])  # 21 features: A has 20 rows
+    with pytest.raises(ValueError, match="rows"):
+        est.fit(bad_Y, X)
+    assert est.n_features_in_ == Y.shape[1]
+    np.testing.assert_array_equal(est.predict(Y_test), before)
+
+
+def test_failed_first_fit_leaves_the_estimator_unfitted(data):
+    from sklearn.exceptions import NotFittedError
+
+    Y, X, A, Y_test, _ = data
+    est = UnfoldedISTA(A, n_layers=2, max_epochs=1)
+    with pytest.raises(ValueError):
+        est.fit(np.hstack([Y, Y[:, :1]]), X)
+    assert not hasattr(est, "n_features_in_")
+    with pytest.raises(NotFittedError):
+        est.predict(Y_test)
