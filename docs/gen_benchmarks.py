@@ -140,20 +140,19 @@ def _finite(values):
 
 
 def _summary_table(rows, user_guide):
-    """One row per method: its cases, the spread of speed-ups, its peers."""
+    """One row per method: its cases, spread of speed-ups, peers and qualities."""
     columns = [
         ("benchmark", "method"),
         ("cases", "cases"),
         ("speedup", "median speed-up"),
         ("range", "speed-up range"),
-        ("ratio", "median quality ratio"),
+        ("qualities", "qualities compared"),
         ("peers", "compared with"),
     ]
     summary = []
     for name in _benchmarks(rows):
         mine = [row for row in rows if row["benchmark"] == name]
         speedups = _finite(row["speedup"] for row in mine)
-        ratios = _finite(row.get("quality_ratio") for row in mine)
         summary.append(
             {
                 "benchmark": name,
@@ -162,7 +161,8 @@ def _summary_table(rows, user_guide):
                 "range": (
                     f"{min(speedups):.3g} to {max(speedups):.3g}" if speedups else None
                 ),
-                "ratio": float(median(ratios)) if ratios else None,
+                # Ratios of different qualities do not pool: name them instead.
+                "qualities": ", ".join(dict.fromkeys(row["quality"] for row in mine)),
                 "peers": ", ".join(dict.fromkeys(row["peer"] for row in mine)),
             }
         )
