@@ -31,13 +31,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check skpapers tests benchmarks docs/*.py docs/recipes
 	$(BIN)/ruff format --check skpapers tests benchmarks docs/*.py docs/recipes
 
-# The site, gallery pages included, without running the examples (CI does this);
-# docs-full also runs every example and renders its figures.
+# The site with every gallery example executed, failing on any warning (CI runs
+# this): tests/test_docs.py builds it into docs/_build/html and checks the pages.
 docs: $(STAMP)
-	$(BIN)/python -m sphinx -W --keep-going -b html -D plot_gallery=0 docs docs/_build/html
+	SKPAPERS_DOCS_BUILD=docs/_build/html OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_docs.py
 
+# The same from scratch: no cached gallery output, every page re-read.
 docs-full: $(STAMP)
-	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	rm -rf docs/_build docs/auto_examples docs/generated docs/_benchmarks
+	$(MAKE) docs
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks --smoke

@@ -1,8 +1,9 @@
 """Sphinx configuration of the skpapers documentation.
 
-``make docs`` builds it without running the gallery (``-D plot_gallery=0``);
-``make docs-full`` also runs every ``examples/plot_*.py``. Nothing here needs the
-network: no intersphinx, and the benchmarks page is rendered from stored JSON.
+``make docs`` (what CI runs) builds it with every ``examples/plot_*.py`` executed
+and fails on any warning; ``make docs-full`` does the same from scratch. Nothing
+here needs the network: no intersphinx, and the benchmarks page is rendered from
+stored JSON.
 """
 
 import importlib
@@ -32,7 +33,9 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 
 templates_path = ["_templates"]
 exclude_patterns = [
@@ -80,6 +83,82 @@ def _subpackage_of_names():
 _PUBLIC_MODULE = _subpackage_of_names()
 
 
+def _user_guide_pages():
+    """``{public name: user-guide page}``, from the pages' own cross-references.
+
+    A name belongs to the user-guide page that cites it most; names no user-guide
+    page cites fall back to the other pages that cite them (``reproduce``,
+    ``scaling_out``). New public names are linked as soon as a page cites them.
+    """
+    reference = re.compile(
+        r":(?:class|func|meth|attr):`~?skpapers(?:\.[a-z_]+)*\.(\w+)"
+    )
+    counts = {}
+    pages = sorted((DOCS / "user_guide").glob("*.rst")) + [
+        DOCS / "reproduce.rst",
+        DOCS / "scaling_out.rst",
+    ]
+    for path in pages:
+        if path.name == "index.rst" or not path.exists():
+            continue
+        page = "/" + path.relative_to(DOCS).with_suffix("").as_posix()
+        # Later (non user-guide) pages only count where no user-guide page does.
+        weight = 1000 if path.parent.name == "user_guide" else 1
+        for name in reference.findall(path.read_text()):
+            if name in _PUBLIC_MODULE:
+                counts.setdefault(name, {}).setdefault(page, 0)
+                counts[name][page] += weight
+    return {name: max(by_page, key=by_page.get) for name, by_page in counts.items()}
+
+
+_USER_GUIDE = _user_guide_pages()
+# Each benchmark is named after its method's user-guide page.
+_BENCHMARK_PAGES = {
+    path.stem: f"/user_guide/{path.stem}"
+    for path in (DOCS / "user_guide").glob("*.rst")
+    if path.stem != "index"
+}
+autosummary_context = {"user_guide": _USER_GUIDE}
+
+_PRIVATE_POINTER = re.compile(
+    r"Read more in the module docstring of\s+``skpapers[\w.]*``"
+)
+
+
+def _point_to_user_guide(app, what, name, obj, options, lines):
+    """Send "read more" pointers at private modules to the user-guide page.
+
+    Private modules are not rendered; the user-guide page holds the same model,
+    notation and derivation.
+    """
+    page = _USER_GUIDE.get(name.rsplit(".", 1)[-1])
+    text = "\n".join(lines)
+    if page is None or not _PRIVATE_POINTER.search(text):
+        return
+    text = _PRIVATE_POINTER.sub(f"Read more in the :doc:`user guide <{page}>`", text)
+    lines[:] = text.split("\n")
+
+
+def _caption_api_toctrees(app, doctree):
+    """Group the API pages by sub-package in the sidebar.
+
+    Each ``autosummary`` table of ``api.rst`` makes a toctree of its generated
+    pages; giving it its section's title as caption makes the sidebar list the
+    pages under one heading per sub-package, instead of one flat list.
+    """
+    if app.env.docname != "api":
+        return
+    from docutils import nodes
+    from sphinx import addnodes
+
+    for toctree in doctree.findall(addnodes.toctree):
+        section = toctree.parent
+        while section is not None and not isinstance(section, nodes.section):
+            section = section.parent
+        if section is not None and not toctree.get("caption"):
+            toctree["caption"] = toctree["rawcaption"] = section[0].astext()
+
+
 def _resolve_reexports(app, env, node, contnode):
     """Resolve ``skpapers.NAME`` to the sub-package where ``NAME`` is documented.
 
@@ -118,14 +197,49 @@ html_title = f"skpapers {release}"
 html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "header_links_before_dropdown": 6,
+    "header_links_before_dropdown": 7,
+    # Same caveat as the README until a GPU run lands.
+    "announcement": (
+        "No GPU has run skpapers' CuPy/torch device paths yet: they are tested on "
+        "the CPU (array_api_strict, torch) only."
+    ),
+    # Wide tables and figures: no on-page contents beside them.
+    "secondary_sidebar_items": {
+        "**": ["page-toc"],
+        "index": [],
+        "benchmarks": [],
+        "quickstart": [],
+        "citing": [],
+        "changelog": [],
+    },
+}
+# Top-level pages without sub-pages: no empty section-navigation sidebar.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "quickstart",
+        "install",
+        "reproduce",
+        "benchmarks",
+        "scaling_out",
+        "contributing",
+        "glossary",
+        "citing",
+        "changelog",
+    )
 }
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["skpapers.css"]
 
 
 def setup(app):
     """Render the benchmark and experiment tables, and filter autodoc members."""
-    write_benchmark_tables(DOCS)
+    write_benchmark_tables(DOCS, _BENCHMARK_PAGES)
     write_experiment_table(DOCS)
     app.connect("autodoc-skip-member", _skip_scikit_learn_members)
+    app.connect("autodoc-process-docstring", _point_to_user_guide)
     app.connect("missing-reference", _resolve_reexports)
+    # Before the toctree collector (priority 500) copies the toctrees.
+    app.connect("doctree-read", _caption_api_toctrees, priority=400)

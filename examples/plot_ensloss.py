@@ -83,6 +83,6 @@ for loss in ["ensloss", "bce", "hinge", "exponential"]:
 
 # %%
 # ``EnsLossMLPClassifier(hidden_layer_sizes=(64, 64))`` trains a ReLU
-# network the same way with torch (``device="cuda"`` on a GPU), and several
-# classes are handled one-vs-rest.
+# network the same way with torch (``device="cuda"`` asks for a GPU, a path no
+# GPU has run yet), and several classes are handled one-vs-rest.
 plt.show()

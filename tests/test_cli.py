@@ -1,6 +1,7 @@
 """``python -m skpapers``: listing and reproducing registered experiments."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -22,7 +23,17 @@ def toy_experiments():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        rows = [{"k": k, "sum": float(k * (k + 1) // 2)} for k in track(range(1, 4))]
+        # long enough to be folded away, with the values a reader must not see raw
+        rows = [
+            {
+                "k": k,
+                "sum": float(k * (k + 1) // 2),
+                "even": k % 2 == 0,
+                "gap": None,
+                "vs k-1": "+" if k > 1 else "=",
+            }
+            for k in track(range(1, 21))
+        ]
         fig, ax = plt.subplots()
         ax.plot([r["k"] for r in rows], [r["sum"] for r in rows])
         return ExperimentResult(
@@ -30,7 +41,7 @@ def toy_experiments():
             table=rows,
             supports_claim=True,
             figure=fig,
-            metrics={"largest": rows[-1]["sum"]},
+            metrics={"largest": rows[2]["sum"]},
             paper_comparison=[
                 {"quantity": "sum to 3", "paper": 6, "ours": 6.0, "note": "agrees"}
             ],
@@ -58,17 +69,58 @@ def test_reproduce_writes_report(toy_experiments, tmp_path):
     assert results[0]["summary"] == "quick=False, seed=0"
     assert (tmp_path / "toy_ok.png").stat().st_size > 1000
     report = (tmp_path / "report.md").read_text()
-    assert "Sums add up." in report and "supported" in report
+    assert "Sums add up." in report and "**Verdict: supported.**" in report
     assert "![toy_ok](toy_ok.png)" in report
     page = (tmp_path / "report.html").read_text()
     assert "data:image/png;base64," in page and "Sums add up." in page
-    assert "<td>toy_ok</td>" in page
-    # the paper's numbers beside ours, and the figure, come before the long table
+    # the paper's numbers beside ours, then the figure, then the long table
     assert results[0]["paper_comparison"][0]["paper"] == 6
     comparison = report.index("**Paper vs ours.**")
-    assert comparison < report.index("![toy_ok]") < report.index("| k | sum |")
+    figure = report.index("![toy_ok]")
+    assert comparison < figure < report.index("<details>") < report.index("| k |")
     assert page.index("Paper vs ours") < page.index("data:image/png")
     assert page.index("data:image/png") < page.index("<th>k</th>")
+
+
+def _sections(page):
+    """``{id: html}`` of the report's per-experiment sections."""
+    return dict(re.findall(r"<section id='([^']+)'>(.*?)</section>", page, re.S))
+
+
+def test_report_html_header_contents_and_order(toy_experiments, tmp_path):
+    code = main(["reproduce", "toy_ok", "toy_fail", "--out", str(tmp_path)])
+    assert code == 1
+    page = (tmp_path / "report.html").read_text()
+
+    # the header says where and when it ran, on what, and under what load
+    header = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", page))
+    assert set(header) >= {"Commit", "Date", "Software", "Machine", "Load"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", header["Date"])
+    assert re.search(r"numpy \d", header["Software"])
+    assert re.search(r"scikit-learn \d", header["Software"])
+    assert re.search(
+        r"other work running at the start: (yes|no)|not measurable", header["Load"]
+    )
+    assert header["Commit"]
+
+    # one contents link per experiment, each to its section, with its verdict
+    nav = page[page.index("<nav>") : page.index("</nav>")]
+    links = re.findall(r"<a href='#([^']+)'>", nav)
+    sections = _sections(page)
+    assert links == ["toy_ok", "toy_fail"] == list(sections)
+    assert "badge supported" in nav and "badge failed" in nav
+
+    # per experiment: the figure comes before its first long (folded) table
+    ok = sections["toy_ok"]
+    assert ok.index("data:image/png") < ok.index("<details>")
+    assert "Full results (20 rows)" in ok
+    assert "deliberate failure" in sections["toy_fail"]
+
+    # clean values: no raw Python values, and sign columns get a legend
+    cells = re.findall(r"<td>([^<]*)</td>", ok)
+    assert "None" not in cells and "True" not in cells and "False" not in cells
+    assert {"yes", "no", "n/a"} <= set(cells)
+    assert "In the columns vs k-1: + better" in ok
 
 
 def test_failure_is_reported_and_others_still_run(toy_experiments, tmp_path):

@@ -1,11 +1,22 @@
-"""Running experiments and writing their report (Markdown, JSON, PNG figures)."""
+"""Running experiments and writing their report (Markdown, HTML, JSON, PNG figures).
+
+The report opens with where it ran (commit, date, package versions, machine, and
+whether other work loaded the machine, which is what makes one run take 3 minutes
+and another 30), then a linked table of contents with each verdict. Per paper:
+the claim, the verdict, the paper's numbers beside ours, the figure, and last the
+full result table, folded away when it is long.
+"""
 
 import base64
 import html
 import json
 import os
+import platform
+import subprocess
 import time
 import traceback
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -36,26 +47,6 @@ def _jsonable(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     return value
-
-
-def _markdown_table(rows):
-    if not rows:
-        return "_(no table)_\n"
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    for row in rows:
-        cells = [
-            f"{row.get(k):.4g}" if isinstance(row.get(k), float) else str(row.get(k))
-            for k in keys
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _verdict(supports_claim):
-    return {True: "supported", False: "NOT supported", None: "undecided"}[
-        supports_claim
-    ]
 
 
 def run_experiments(experiments, *, quick=True, out="skpapers-report", random_state=0):
@@ -100,6 +91,8 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Read before anything of ours runs: the load average then is other work.
+    environment = _environment(quick)
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files, never a screen
     records = []
     for index, exp in enumerate(experiments, start=1):
@@ -133,88 +126,310 @@ def run_experiments(experiments, *, quick=True, out="skpapers-report", random_st
         records.append(record)
 
     (out / "results.json").write_text(json.dumps(_jsonable(records), indent=2))
-    (out / "report.md").write_text(_report_markdown(records, quick))
-    (out / "report.html").write_text(_report_html(records, quick, out))
+    environment["load_after"] = _load_average()
+    (out / "report.md").write_text(_report_markdown(records, environment))
+    (out / "report.html").write_text(_report_html(records, environment, out))
     return records
 
 
-def _report_markdown(records, quick):
-    size = "quick" if quick else "full"
-    parts = [f"# skpapers reproduction report ({size} size)\n"]
-    parts.append("| experiment | status | claim | seconds |\n|---|---|---|---|")
+# -- where the run happened ---------------------------------------------------
+
+_PACKAGES = (
+    "skpapers",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "numba",
+    "torch",
+    "skorch",
+    "dask",
+    "matplotlib",
+)
+
+
+def _load_average():
+    """The 1-minute load average, or None where the system has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _commit():
+    """The checkout's commit, marked when the tree has uncommitted changes."""
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=10", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + (" with uncommitted changes" if dirty else "")
+
+
+def _processor():
+    """The CPU model, from ``/proc/cpuinfo`` where there is one."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _environment(quick):
+    """What a reader needs to compare two reports: code, software, machine, load."""
+    versions = {}
+    for package in _PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "size": "quick" if quick else "full",
+        "commit": _commit(),
+        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "python": platform.python_version(),
+        "packages": versions,
+        "machine": f"{platform.system()} {platform.machine()}, {_processor()}",
+        "cpus": os.cpu_count(),
+        "threads": {
+            name: os.environ[name]
+            for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            if name in os.environ
+        },
+        "load_before": _load_average(),
+    }
+
+
+def _load_text(env):
+    """Whether other work was running, from the load averages of the run."""
+    before, after = env["load_before"], env.get("load_after")
+    if before is None:
+        return "not measurable on this system"
+    # Nothing of ours runs when ``before`` is read, so it is other work.
+    other = "yes" if before >= 0.5 else "no"
+    text = (
+        f"other work running at the start: {other} (1-minute load average "
+        f"{before:.2f} on {env['cpus']} CPUs before the first experiment"
+    )
+    if after is not None:
+        text += f", {after:.2f} at the end, ours included"
+    return text + ")"
+
+
+def _header_fields(env):
+    """``[(label, text)]``: the report's header, the same in Markdown and HTML."""
+    software = f"Python {env['python']}, " + ", ".join(
+        f"{name} {version}" for name, version in env["packages"].items()
+    )
+    threads = ", ".join(f"{k}={v}" for k, v in env["threads"].items()) or "not set"
+    return [
+        ("Size", env["size"]),
+        ("Commit", env["commit"]),
+        ("Date", env["date"]),
+        ("Software", software),
+        ("Machine", f"{env['machine']}, {env['cpus']} CPUs"),
+        ("Threads", threads),
+        ("Load", _load_text(env)),
+    ]
+
+
+# -- values and tables --------------------------------------------------------
+
+# Result tables longer than this are folded away below the figure.
+LONG_TABLE_ROWS = 12
+# Cells that compare the row with the column (the EnsLoss tallies).
+_SIGNS = {"+": "better", "=": "no clear difference", "-": "worse"}
+
+
+def _verdict(record):
+    """``(text, css class)`` of a record's verdict."""
+    if record["status"] != "ok":
+        return "failed", "failed"
+    return {
+        True: ("supported", "supported"),
+        False: ("not supported", "refuted"),
+        None: ("undecided", "undecided"),
+    }[record["supports_claim"]]
+
+
+def _cell(value):
+    """A table cell as a reader wants it: no raw ``None``/``True``, 4 digits."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return "n/a" if value != value else f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def _seconds(seconds):
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def _columns(rows):
+    """Every key of ``rows``, in order of first appearance."""
+    keys = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return list(keys)
+
+
+def _legend(rows):
+    """A sentence explaining sign cells (``+``/``=``/``-``), or ``""``."""
+    keys = _columns(rows)
+    signed = [
+        k
+        for k in keys
+        if any(row.get(k) in _SIGNS for row in rows)
+        and all(row.get(k) in _SIGNS or row.get(k) is None for row in rows)
+    ]
+    if not signed:
+        return ""
+    meaning = ", ".join(f"{sign} {word}" for sign, word in _SIGNS.items())
+    return (
+        f"In the columns {', '.join(signed)}: {meaning} (the row against the column)."
+    )
+
+
+def _markdown_table(rows):
+    keys = _columns(rows)
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for row in rows:
+        cells = (_cell(row.get(k)).replace("|", "\\|") for k in keys)
+        lines.append("| " + " | ".join(cells) + " |")
+    legend = _legend(rows)
+    return "\n".join(lines) + "\n" + (f"\n{legend}\n" if legend else "")
+
+
+def _html_table(rows):
+    esc = html.escape
+    keys = _columns(rows)
+    head = "".join(f"<th>{esc(str(k))}</th>" for k in keys)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(_cell(row.get(k)))}</td>" for k in keys) + "</tr>"
+        for row in rows
+    )
+    legend = _legend(rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" + (
+        f"<p class='legend'>{esc(legend)}</p>" if legend else ""
+    )
+
+
+def _folded(rows, table, gap=""):
+    """``table`` as is when short, folded inside ``<details>`` when long.
+
+    ``gap`` separates the HTML tags from the table: Markdown needs blank lines.
+    """
+    if len(rows) <= LONG_TABLE_ROWS:
+        return table
+    summary = f"<summary>Full results ({len(rows)} rows)</summary>"
+    return f"<details>{summary}{gap}{table}{gap}</details>\n"
+
+
+# -- the two renderings -------------------------------------------------------
+
+
+def _report_markdown(records, env):
+    parts = [f"# skpapers reproduction report ({env['size']} size)\n"]
+    parts += [f"- **{label}:** {text}" for label, text in _header_fields(env)]
+    parts.append("\n## Contents\n")
+    parts.append("| experiment | verdict | time |\n|---|---|---|")
     for r in records:
-        verdict = _verdict(r.get("supports_claim")) if r["status"] == "ok" else "-"
-        parts.append(f"| {r['name']} | {r['status']} | {verdict} | {r['seconds']} |")
+        verdict, _ = _verdict(r)
+        parts.append(
+            f"| [{r['name']}](#{r['name']}): {r['paper']} | **{verdict}** "
+            f"| {_seconds(r['seconds'])} |"
+        )
     for r in records:
-        parts.append(f"\n## {r['name']}: {r['paper']}\n")
+        verdict, _ = _verdict(r)
+        parts.append(f'\n<a id="{r["name"]}"></a>\n')
+        parts.append(f"## {r['name']}: {r['paper']}\n")
         parts.append(f"**Claim.** {r['claim']}\n")
         if r["status"] == "failed":
-            parts.append(f"**Failed.**\n\n```\n{r['error']}```\n")
+            parts.append(f"**Verdict: failed.**\n\n```\n{r['error']}```\n")
             continue
-        parts.append(f"**Result ({_verdict(r['supports_claim'])}).** {r['summary']}\n")
+        parts.append(f"**Verdict: {verdict}.** {r['summary']}\n")
         if r["paper_comparison"]:
             parts.append("**Paper vs ours.**\n")
             parts.append(_markdown_table(r["paper_comparison"]))
         if "figure" in r:
             parts.append(f"![{r['name']}]({r['figure']})\n")
-        parts.append(_markdown_table(r["table"]))
+        if r["table"]:
+            parts.append(_folded(r["table"], _markdown_table(r["table"]), gap="\n\n"))
     return "\n".join(parts) + "\n"
 
 
-def _html_table(rows):
-    if not rows:
-        return "<p><em>(no table)</em></p>"
-    keys = list(rows[0])
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{v:.4g}</td>"
-            if isinstance(v, float)
-            else f"<td>{html.escape(str(v))}</td>"
-            for v in (row.get(k) for k in keys)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 _STYLE = (
-    "body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}"
-    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
-    "padding:.2em .5em;text-align:right}img{max-width:100%}"
-    "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+    "body{font-family:system-ui,sans-serif;max-width:64em;margin:auto;padding:1em;"
+    "line-height:1.45;color:#222}"
+    "table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;"
+    "padding:.2em .5em;text-align:right}th{background:#f3f3f3}"
+    "td:first-child,th:first-child{text-align:left}"
+    "img{max-width:100%;margin:.6em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}"
+    "dl.header{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;"
+    "font-size:.92em}dl.header dt{font-weight:600}dl.header dd{margin:0}"
+    ".badge{display:inline-block;padding:.05em .55em;border-radius:.8em;"
+    "font-size:.85em;font-weight:600;color:#fff;white-space:nowrap}"
+    "nav td{text-align:left}nav td:last-child{text-align:right;white-space:nowrap}"
+    ".supported{background:#2e7d32}.refuted{background:#c62828}"
+    ".undecided{background:#757575}.failed{background:#6a1b9a}"
+    "details{margin:.6em 0}summary{cursor:pointer;color:#1565c0}"
+    ".legend{font-size:.9em;color:#555}section{margin-top:2.5em}"
 )
 
 
-def _report_html(records, quick, out):
+def _badge(record):
+    text, css = _verdict(record)
+    return f"<span class='badge {css}'>{text}</span>"
+
+
+def _report_html(records, env, out):
     """The report as one self-contained HTML page (figures embedded as base64)."""
-    size = "quick" if quick else "full"
     esc = html.escape
-    summary_rows = [
-        {
-            "experiment": r["name"],
-            "status": r["status"],
-            "claim": _verdict(r.get("supports_claim")) if r["status"] == "ok" else "-",
-            "seconds": r["seconds"],
-        }
+    header = "".join(
+        f"<dt>{esc(label)}</dt><dd>{esc(text)}</dd>"
+        for label, text in _header_fields(env)
+    )
+    contents = "".join(
+        f"<tr><td><a href='#{esc(r['name'])}'>{esc(r['name'])}</a></td>"
+        f"<td>{esc(r['paper'])}</td><td>{_badge(r)}</td>"
+        f"<td>{_seconds(r['seconds'])}</td></tr>"
         for r in records
-    ]
+    )
     parts = [
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>skpapers report</title><style>{_STYLE}</style></head><body>",
-        f"<h1>skpapers reproduction report ({size} size)</h1>",
-        _html_table(summary_rows),
+        f"<h1>skpapers reproduction report ({env['size']} size)</h1>",
+        f"<dl class='header'>{header}</dl>",
+        "<nav><h2>Contents</h2><table><thead><tr><th>experiment</th><th>paper</th>"
+        f"<th>verdict</th><th>time</th></tr></thead><tbody>{contents}</tbody>"
+        "</table></nav>",
     ]
     for r in records:
+        parts.append(f"<section id='{esc(r['name'])}'>")
         parts.append(f"<h2>{esc(r['name'])}: {esc(r['paper'])}</h2>")
         parts.append(f"<p><strong>Claim.</strong> {esc(r['claim'])}</p>")
         if r["status"] == "failed":
-            parts.append(f"<p><strong>Failed.</strong></p><pre>{esc(r['error'])}</pre>")
+            parts.append(f"<p>{_badge(r)}</p><pre>{esc(r['error'])}</pre></section>")
             continue
-        verdict = _verdict(r["supports_claim"])
-        parts.append(f"<p><strong>Result ({verdict}).</strong> {esc(r['summary'])}</p>")
+        parts.append(f"<p>{_badge(r)} {esc(r['summary'])}</p>")
         if r["paper_comparison"]:
             parts.append("<h3>Paper vs ours</h3>")
             parts.append(_html_table(r["paper_comparison"]))
@@ -223,6 +438,8 @@ def _report_html(records, quick, out):
             parts.append(
                 f"<img alt='{esc(r['name'])}' src='data:image/png;base64,{data}'>"
             )
-        parts.append(_html_table(r["table"]))
+        if r["table"]:
+            parts.append(_folded(r["table"], _html_table(r["table"])))
+        parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
