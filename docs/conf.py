@@ -88,7 +88,8 @@ def _user_guide_pages():
 
     A name belongs to the user-guide page that cites it most; names no user-guide
     page cites fall back to the other pages that cite them (``reproduce``,
-    ``scaling_out``). New public names are linked as soon as a page cites them.
+    ``scaling_out``), then to the user-guide page of their sub-package when
+    that holds one paper. New public names are linked as soon as a page cites them.
     """
     reference = re.compile(
         r":(?:class|func|meth|attr):`~?skpapers(?:\.[a-z_]+)*\.(\w+)"
@@ -108,7 +109,19 @@ def _user_guide_pages():
             if name in _PUBLIC_MODULE:
                 counts.setdefault(name, {}).setdefault(page, 0)
                 counts[name][page] += weight
-    return {name: max(by_page, key=by_page.get) for name, by_page in counts.items()}
+    pages = {name: max(by_page, key=by_page.get) for name, by_page in counts.items()}
+    # A sub-package whose cited names all belong to one page (one paper's
+    # package) sends its uncited helpers (``fwht``, ``legendre`` ...) there too.
+    by_package = {}
+    for name, page in pages.items():
+        by_package.setdefault(_PUBLIC_MODULE[name], set()).add(page)
+    for name, package in _PUBLIC_MODULE.items():
+        found = by_package.get(package, set())
+        if name not in pages and len(found) == 1:
+            (page,) = found
+            if page.startswith("/user_guide/"):
+                pages[name] = page
+    return pages
 
 
 _USER_GUIDE = _user_guide_pages()
