@@ -209,6 +209,9 @@ def _real_data_sets():
         "spambase",
         "optdigits",
         "vehicle",
+        # Sets whose crossover, without an interval, was set by noise.
+        "magic",
+        "twonorm",
     ]:
         data = load_keel(name)
         sets[f"KEEL {name}"] = (data.data, data.target)
