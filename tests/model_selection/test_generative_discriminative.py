@@ -291,3 +291,11 @@ def test_crossover_interval_excludes_no_crossover_only_when_the_data_do():
         0.2 + 0.01 * rng.standard_normal((3, 10)),
     )
     assert noise.crossover_interval()[1] == np.inf
+
+
+def test_values_that_overflow_naive_bayes_are_rejected_not_fitted():
+    X, y = make_nb_lr_simulation(60, n_features=5, random_state=0)
+    clf = GenerativeDiscriminativeClassifier(n_repeats=2, random_state=0)
+    with pytest.raises(ValueError, match="overflow"):
+        clf.fit((X * 1e20).astype(np.float32), y)
+    assert not hasattr(clf, "estimator_")
