@@ -242,6 +242,27 @@ def _real(X, y, seed):
     return result
 
 
+def _curve_rows(part, n_classes, n_features, result, bayes):
+    """Table rows of a learning curve, in the columns of the sample-complexity rows."""
+    return [
+        {
+            "part": part,
+            "K": n_classes,
+            "n": n_features,
+            "model": model,
+            "m": row["train_size"],
+            "error": row[f"{key}_error"],
+            "std": row[f"{key}_std"],
+            "bayes_error": bayes,
+        }
+        for row in result.to_table()
+        for model, key in (
+            ("naive Bayes", "generative"),
+            ("logistic regression", "discriminative"),
+        )
+    ]
+
+
 def _finite_or_none(value):
     return None if not np.isfinite(value) else float(value)
 
@@ -394,19 +415,11 @@ def run(*, quick, track, random_state):
         complexity[k] = rows
 
     hard = {}
-    for title, (result, bayes) in curves.items():
+    for (k, n), (title, (result, bayes)) in zip(hard_plan, curves.items()):
         hard[title] = _crossover_entry(result, bayes)
-        for row in result.to_table():
-            table.append(
-                {
-                    "part": title,
-                    "m": row["train_size"],
-                    "nb_error": row["generative_error"],
-                    "nb_std": row["generative_std"],
-                    "lr_error": row["discriminative_error"],
-                    "lr_std": row["discriminative_std"],
-                }
-            )
+        table += _curve_rows(title, k, n, result, bayes)
+    for name, result in real.items():
+        table += _curve_rows(name, None, None, result, None)
     real_metrics = {name: _crossover_entry(result) for name, result in real.items()}
 
     flat = all(rows["nb_slope"] <= FLAT_SLOPE for rows in complexity.values())
