@@ -27,7 +27,7 @@ from ._comparison import (
 
 
 def _extrapolated_error(sizes, errors, n_samples):
-    """Mean test error carried on from the learning curve to ``n_samples``.
+    """Test error carried on from a learning curve (one repeat) to ``n_samples``.
 
     A least-squares line in ``log m`` through the larger half of the sizes (at
     least two), evaluated at ``n_samples``: local enough to follow the trend near
@@ -143,6 +143,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
     See Also
     --------
     compare_generative_discriminative : The learning curves alone.
+    GenerativeDiscriminativeDisplay : Their plot.
 
     References
     ----------
