@@ -10,6 +10,7 @@ training size.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
@@ -26,7 +27,7 @@ from ._comparison import (
 
 
 def _extrapolated_error(sizes, errors, n_samples):
-    """Mean test error carried on from the learning curve to ``n_samples``.
+    """Test error carried on from a learning curve (one repeat) to ``n_samples``.
 
     A least-squares line in ``log m`` through the larger half of the sizes (at
     least two), evaluated at ``n_samples``: local enough to follow the trend near
@@ -41,12 +42,31 @@ def _extrapolated_error(sizes, errors, n_samples):
     return float(np.clip(slope * np.log(n_samples) + intercept, 0.0, errors[-1]))
 
 
-def _extrapolated_gap(comparison, n_samples):
-    """Discriminative minus generative error expected at ``n_samples``."""
+def _extrapolated_gaps(comparison, n_samples):
+    """Discriminative minus generative error expected at ``n_samples``, per repeat."""
     sizes = comparison.train_sizes
-    return _extrapolated_error(
-        sizes, comparison.discriminative_mean, n_samples
-    ) - _extrapolated_error(sizes, comparison.generative_mean, n_samples)
+    return np.array(
+        [
+            _extrapolated_error(sizes, discriminative, n_samples)
+            - _extrapolated_error(sizes, generative, n_samples)
+            for generative, discriminative in zip(
+                comparison.generative_errors.T, comparison.discriminative_errors.T
+            )
+        ]
+    )
+
+
+def _upper_bound(gaps, confidence):
+    """One-sided Student-t upper confidence bound of the mean of ``gaps``.
+
+    The repeats' gaps are independent estimates of the same gap (each repeat a
+    new split), so their mean has standard error ``std / sqrt(R)``; with one
+    repeat there is no estimate of the noise and the bound is ``inf``.
+    """
+    if gaps.size < 2:
+        return np.inf
+    standard_error = gaps.std(ddof=1) / np.sqrt(gaps.size)
+    return gaps.mean() + stats.t.ppf(confidence, gaps.size - 1) * standard_error
 
 
 def _estimators_have(attr):
@@ -64,12 +84,20 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
     ``fit`` measures both learning curves on repeated hold-out splits of the
     training data (:func:`compare_generative_discriminative`), carries the gap
     between them on to the size of the whole training set (each curve by a line
-    in ``log m`` through its larger half), and refits the model
-    expected to be better at that size on all of it: the generative model (naive
-    Bayes by default) in the few-sample regime, the discriminative one (logistic
-    regression) past the crossover. On a tie, and when there are too few samples
-    to hold out a stratified test set, it keeps the generative model, which the
-    theory favours for small samples.
+    in ``log m`` through its larger half, repeat by repeat), and refits the
+    model expected to be better at that size on all of it: the generative model
+    (naive Bayes by default) in the few-sample regime, the discriminative one
+    (logistic regression) past the crossover.
+
+    It switches to the discriminative model only when the gap is larger than its
+    uncertainty: when the one-sided Student-t upper confidence bound (level
+    ``confidence``) of the mean gap over the repeats is below zero. Otherwise,
+    and when there are too few samples to hold out a stratified test set or
+    only one repeat to measure the noise, it keeps the generative model: the
+    simpler model (fewer effective parameters, ``O(log n)`` samples to its
+    asymptotic error), which the theory favours whenever the data cannot show
+    that the discriminative one is better. Choosing on the noisy mean alone would
+    switch on noise about half the time when the two are equally good.
 
     Parameters
     ----------
@@ -87,7 +115,10 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of the splits.
     n_jobs : int, default=None
-        Repeats in parallel.
+        Fits of the learning curves in parallel.
+    confidence : float, default=0.95
+        Level of the one-sided bound that the gap must clear to switch to the
+        discriminative model.
 
     Attributes
     ----------
@@ -99,7 +130,11 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
         The learning curves (None when there were too few samples).
     error_gap_ : float
         Discriminative minus generative test error expected at the full training
-        size (NaN without curves); negative means discriminative.
+        size (NaN without curves), the mean over repeats; negative favours the
+        discriminative model.
+    error_gap_upper_ : float
+        Its upper confidence bound (``inf`` with one repeat, NaN without
+        curves); the discriminative model is chosen when it is negative.
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -108,6 +143,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
     See Also
     --------
     compare_generative_discriminative : The learning curves alone.
+    GenerativeDiscriminativeDisplay : Their plot.
 
     References
     ----------
@@ -132,6 +168,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
         "test_size": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -144,6 +181,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
         test_size=0.25,
         random_state=None,
         n_jobs=None,
+        confidence=0.95,
     ):
         self.generative = generative
         self.discriminative = discriminative
@@ -152,6 +190,7 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
         self.test_size = test_size
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.confidence = confidence
 
     def _candidates(self):
         generative = (
@@ -204,16 +243,18 @@ class GenerativeDiscriminativeClassifier(ClassifierMixin, BaseEstimator):
                 random_state=self.random_state,
                 n_jobs=self.n_jobs,
             )
-            gap = _extrapolated_gap(comparison, len(y))
+            gaps = _extrapolated_gaps(comparison, len(y))
+            gap, upper = float(gaps.mean()), float(_upper_bound(gaps, self.confidence))
         else:
-            comparison, gap = None, float("nan")
-        chosen = "discriminative" if gap < 0 else "generative"
+            comparison, gap, upper = None, float("nan"), float("nan")
+        chosen = "discriminative" if upper < 0 else "generative"
         model = discriminative if chosen == "discriminative" else generative
 
         self.estimator_ = clone(model).fit(X, y)
         self.chosen_ = chosen
         self.comparison_ = comparison
         self.error_gap_ = gap
+        self.error_gap_upper_ = upper
         self.classes_ = classes
         return self
 

@@ -146,6 +146,81 @@ class GenerativeDiscriminativeComparison:
             self.train_sizes, self.generative_mean, self.discriminative_mean
         )
 
+    def bootstrap_interval(
+        self, statistic, *, confidence=0.95, n_bootstraps=1000, random_state=None
+    ):
+        """Percentile bootstrap interval of a statistic of the curves, over repeats.
+
+        Each bootstrap replicate resamples the repeats (columns) with
+        replacement, the same ones for both models, so that their pairing is
+        kept; ``statistic`` is evaluated on the resampled comparison.
+
+        Parameters
+        ----------
+        statistic : callable
+            ``statistic(comparison) -> float`` (``inf`` allowed).
+        confidence : float, default=0.95
+        n_bootstraps : int, default=1000
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        low, high : float
+            The ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles.
+        """
+        rng = check_random_state(random_state)
+        n_repeats = self.generative_errors.shape[1]
+        values = np.empty(n_bootstraps)
+        for b in range(n_bootstraps):
+            columns = rng.randint(n_repeats, size=n_repeats)
+            values[b] = statistic(
+                GenerativeDiscriminativeComparison(
+                    self.train_sizes,
+                    self.generative_errors[:, columns],
+                    self.discriminative_errors[:, columns],
+                )
+            )
+        tail = (1 - confidence) / 2
+        low, high = np.quantile(values, [tail, 1 - tail], method="inverted_cdf")
+        return float(low), float(high)
+
+    def crossover_interval(self, *, confidence=0.95, n_bootstraps=1000, random_state=0):
+        """Bootstrap confidence interval of :attr:`crossover_size`.
+
+        "No crossover" counts as an infinite crossover size: ``high = inf``
+        means the interval does not exclude "no crossover", ``low = inf`` that
+        it says there is none (in the range of sizes measured).
+
+        Parameters
+        ----------
+        confidence : float, default=0.95
+        n_bootstraps : int, default=1000
+        random_state : int, RandomState instance or None, default=0
+
+        Returns
+        -------
+        low, high : float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skpapers.model_selection import GenerativeDiscriminativeComparison
+        >>> result = GenerativeDiscriminativeComparison(
+        ...     [10, 100, 1000],
+        ...     [[0.20, 0.22], [0.15, 0.16], [0.15, 0.15]],
+        ...     [[0.40, 0.42], [0.10, 0.11], [0.05, 0.06]],
+        ... )
+        >>> low, high = result.crossover_interval()
+        >>> bool(10 < low <= high < 100)
+        True
+        """
+        return self.bootstrap_interval(
+            _crossover_or_inf,
+            confidence=confidence,
+            n_bootstraps=n_bootstraps,
+            random_state=random_state,
+        )
+
     def to_table(self):
         """One row (a dict) per training size: mean and spread of both errors."""
         return [
@@ -220,6 +295,11 @@ def _crossover_size(train_sizes, generative_mean, discriminative_mean):
         np.log(train_sizes[after]) - np.log(train_sizes[before])
     )
     return float(np.exp(log_m))
+
+
+def _crossover_or_inf(comparison):
+    size = comparison.crossover_size
+    return np.inf if size is None else size
 
 
 def _resolve_train_sizes(train_sizes, n_pool, n_classes):

@@ -52,7 +52,10 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
 
     With ``sklearn.set_config(array_api_dispatch=True)``, CuPy or torch input is
     fitted and predicted in its own namespace and device. float32 input gives
-    float32 statistics and probabilities.
+    float32 statistics and probabilities. Data whose class means or squared
+    deviations overflow the working dtype (float32 from about ``1e19``, float64
+    from about ``1e154``) raise a ``ValueError`` instead of giving an infinite
+    variance.
 
     Parameters
     ----------

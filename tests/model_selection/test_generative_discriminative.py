@@ -181,8 +181,10 @@ def test_classifier_picks_the_regime_by_training_size():
     assert few.chosen_ == "generative" and few.error_gap_ > 0
     assert isinstance(few.estimator_, PooledGaussianNB)
 
+    # Three repeats (the default): with two, the t bound on the gap is too wide
+    # to clear zero here, and the classifier rightly keeps the simpler model.
     many = GenerativeDiscriminativeClassifier(
-        train_sizes=[0.25, 0.5, 1.0], n_repeats=2, random_state=0
+        train_sizes=[0.25, 0.5, 1.0], n_repeats=3, random_state=0
     )
     X, y = _shared_noise_data(600, seed=0)
     many.fit(X, y)
@@ -234,3 +236,66 @@ def test_a_failed_fit_keeps_the_constructor_parameters_themselves():
     with pytest.raises(ValueError):
         clf.fit(np.zeros((20, 3)), np.zeros(20))
     assert clf.random_state is rs
+
+
+def test_identical_learners_do_not_switch_on_noise():
+    from sklearn.dummy import DummyClassifier
+
+    # Two copies of one learner that differ only in their random draws: every
+    # gap between their curves is noise. Choosing on the mean gap alone switches
+    # about half the time; the classifier must keep the generative model.
+    chosen, negative_gaps = [], 0
+    for seed in range(15):
+        X, y = make_nb_lr_simulation(80, n_features=5, random_state=seed)
+        clf = GenerativeDiscriminativeClassifier(
+            DummyClassifier(strategy="stratified", random_state=seed),
+            DummyClassifier(strategy="stratified", random_state=seed + 100),
+            train_sizes=[0.5, 1.0],
+            n_repeats=5,
+            random_state=seed,
+        ).fit(X, y)
+        chosen.append(clf.chosen_)
+        negative_gaps += clf.error_gap_ < 0
+    assert negative_gaps >= 4, "the noise must be able to fool the mean gap"
+    assert chosen.count("discriminative") <= 1, chosen
+
+
+def test_one_repeat_keeps_the_generative_model():
+    X, y = _shared_noise_data(600, seed=0)
+    clf = GenerativeDiscriminativeClassifier(
+        train_sizes=[0.25, 1.0], n_repeats=1, random_state=0
+    ).fit(X, y)
+    assert clf.error_gap_ < 0 and clf.error_gap_upper_ == np.inf
+    assert clf.chosen_ == "generative"
+
+
+def test_crossover_interval_excludes_no_crossover_only_when_the_data_do():
+    X, y = _shared_noise_data(400, seed=0)
+    X_test, y_test = _shared_noise_data(2000, seed=1)
+    result = compare_generative_discriminative(
+        X,
+        y,
+        train_sizes=[8, 30, 300],
+        n_repeats=10,
+        X_test=X_test,
+        y_test=y_test,
+        random_state=0,
+    )
+    low, high = result.crossover_interval()
+    assert 8 <= low <= result.crossover_size <= high < np.inf
+    # Identical curves up to noise: the interval cannot exclude "no crossover".
+    rng = np.random.default_rng(0)
+    noise = GenerativeDiscriminativeComparison(
+        [10, 100, 1000],
+        0.2 + 0.01 * rng.standard_normal((3, 10)),
+        0.2 + 0.01 * rng.standard_normal((3, 10)),
+    )
+    assert noise.crossover_interval()[1] == np.inf
+
+
+def test_values_that_overflow_naive_bayes_are_rejected_not_fitted():
+    X, y = make_nb_lr_simulation(60, n_features=5, random_state=0)
+    clf = GenerativeDiscriminativeClassifier(n_repeats=2, random_state=0)
+    with pytest.raises(ValueError, match="overflow"):
+        clf.fit((X * 1e20).astype(np.float32), y)
+    assert not hasattr(clf, "estimator_")

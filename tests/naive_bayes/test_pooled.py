@@ -336,3 +336,26 @@ def test_fit_memory_grows_with_the_data_not_with_samples_times_classes():
         tracemalloc.stop()
     # A dense (n_samples, n_classes) indicator alone would be 32 MB, 40 X's.
     assert peak < 5 * X.nbytes, peak / X.nbytes
+
+
+def test_hard_simulation_has_the_authors_covariance_made_definite():
+    n = 30
+    X, y, params = make_nb_lr_simulation(
+        20_000, n, 2, setting="hard", random_state=0, return_params=True
+    )
+    # The authors' matrix, the slow obvious way: uniform [-1, 1] Gram matrix
+    # (legacy generator, seed 0) with the easy variances on its diagonal.
+    A = 2 * np.random.RandomState(0).rand(n, n) - 1
+    C = A.T @ A
+    C[np.diag_indices(n)] = np.where(np.arange(n) < n // 2, n, 1)
+    assert np.linalg.eigvalsh(C).min() < 0  # indefinite, hence |C|
+    covariance = params.covariance
+    assert_allclose(covariance, covariance.T, atol=1e-10)
+    assert np.linalg.eigvalsh(covariance).min() > 0
+    assert_allclose(covariance @ covariance, C @ C, rtol=1e-9, atol=1e-8)
+    # The draw has that covariance around the class means.
+    centered = X - params.means[y]
+    empirical = centered.T @ centered / len(y)
+    scale = np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)))
+    assert np.max(np.abs(empirical - covariance) / scale) < 0.05
+    assert_allclose(params.variances, np.diag(covariance))
