@@ -182,11 +182,6 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if reset:
             classes = np.unique(y)
-        elif classes is not None and _has_nan(classes):
-            raise ValueError(
-                f"classes contains NaN ({classes!r}); class labels must be "
-                "actual values."
-            )
         classes_ = check_partial_fit_classes(
             None if first_call else self.classes_, classes, y
         )
@@ -319,11 +314,6 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
         return tags
-
-
-def _has_nan(classes):
-    classes = np.asarray(classes)
-    return classes.dtype.kind in "fc" and bool(np.any(np.isnan(classes)))
 
 
 def _check_no_overflow(means, var, coef, xp):

@@ -143,6 +143,11 @@ def check_partial_fit_classes(classes_seen, classes, y):
                 "every class label that the stream will contain."
             )
         classes_ = np.unique(np.asarray(classes))
+        if classes_.dtype.kind in "fc" and np.isnan(classes_).any():
+            raise ValueError(
+                f"classes contains NaN ({classes_.tolist()}); class labels must "
+                "be actual values."
+            )
     else:
         classes_ = classes_seen
         if classes is not None and not np.array_equal(

@@ -225,11 +225,6 @@ def test_a_failed_fit_leaves_the_classifier_as_it_was():
         fresh.predict(X)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skpapers.utils.keep_state_on_error restores a deep copy of __dict__, "
-    "constructor parameters included; to be fixed there (shared utils).",
-)
 def test_a_failed_fit_keeps_the_constructor_parameters_themselves():
     rs = np.random.RandomState(0)
     clf = GenerativeDiscriminativeClassifier(random_state=rs)

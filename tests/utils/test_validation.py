@@ -87,3 +87,8 @@ def test_check_magnitude_refuses_values_whose_squares_overflow(dtype):
     # float64 data computed in float32 is judged against float32's range
     with pytest.raises(ValueError, match="float32"):
         check_magnitude(np.full(2, 1e30), dtype=np.float32)
+
+
+def test_nan_is_not_a_class():
+    with pytest.raises(ValueError, match="classes contains NaN"):
+        check_partial_fit_classes(None, [0.0, 1.0, np.nan], np.array([0.0, 1.0]))
