@@ -11,9 +11,10 @@ among the ``|S|`` largest entries of ``|x_hat|``. Baselines: classic SBL
 (KroneckerSBL with one factor), scikit-learn's ARDRegression and
 OrthogonalMatchingPursuit (told the true number of non-zeros), and least squares
 on the true support (oracle). ARDRegression and classic SBL work on the explicit
-dictionary and cost seconds per problem: they run on the SNR sweep only, with
-fewer trials, and ARD from 15 dB up. ``--full`` runs the authors' 200 trials per
-point for the fast methods, on two worker processes.
+dictionary and cost seconds to minutes per problem: they run on the SNR sweep
+only, with fewer trials, and ARD from 15 dB up (25 dB up in ``--full``).
+``--full`` runs the authors' 200 trials per point for the fast methods, on two
+worker processes, and reports how long it took.
 
 IRS-MIMO channel estimation (the authors' ``PC-KroSBL/main.m``): problems from
 :func:`skpapers.datasets.make_irs_channel` (6 MS and 16 BS antennas, 256 IRS
@@ -24,9 +25,9 @@ with the authors' per-mode relative pruning (SVD: 1e-4, 1e-4, 0; AM: 1e-2, 1e-1,
 coupling). NMSE is the paper's: ``||H_hat_p - H_p||^2 / ||H_p||^2`` of the cascaded
 channel, averaged over the IRS patterns and the trials. Beside the paper's
 methods: SVD-KroSBL from the data-scaled start ``gamma_init="data"`` (a result
-beyond the paper) and, in ``--full`` only (13 s per fit, 2 trials per SNR), classic
-SBL on the explicit ``288 x 5,832`` dictionary. ``--quick`` runs 20 IRS trials per
-SNR, ``--full`` the paper's 50; the IRS trials run on two worker processes.
+beyond the paper) and classic SBL on the explicit ``288 x 5,832`` dictionary (13 s
+per fit: 2 trials per SNR), both in ``--full`` only. ``--quick`` runs 20 IRS trials
+per SNR, ``--full`` the paper's 50; the IRS trials run on two worker processes.
 """
 
 import time
@@ -149,7 +150,9 @@ def _settings(quick):
         "M_1": ("m1", [6, 8, 10, 12, 14]),
         "non-zeros per factor": ("k", [2, 3, 4, 5, 6]),
     }
-    return base, sweeps, 200, slow
+    # ARDRegression forms its 3,375 x 3,375 posterior covariance at every one of
+    # its iterations (minutes per fit at this size): one fit, at 25 and 30 dB
+    return base, sweeps, 200, {"Classic SBL": (2, 5), "ARD": (1, 25)}
 
 
 def _problem(base, key, value, seed):
@@ -211,8 +214,28 @@ def _irs_trial(snr, seed, methods):
             est.fit(None, data.y, factors=factors)
         elapsed = time.perf_counter() - start
         nmse = channel_nmse(data.channel_factors, est.coef_, data.channel)
-        out[method] = (nmse, elapsed)
+        out[method] = (nmse, _support_rate(est.coef_, data.coef), elapsed)
     return out
+
+
+def _row(sweep, value, method, done):
+    """One table row from the trials' ``(nmse, support rate, seconds)``."""
+    nmse = np.array([d[0] for d in done])
+    q1, median, q3 = np.percentile(nmse, [25, 50, 75])
+    return {
+        "sweep": sweep,
+        "value": value,
+        "method": method,
+        "trials": len(done),
+        "nmse": float(np.mean(nmse)),
+        "nmse_db": float(10 * np.log10(np.mean(nmse))),
+        "nmse_q1": float(q1),
+        "nmse_median": float(median),
+        "nmse_q3": float(q3),
+        "failures": int(np.sum(nmse > _FAILURE)),
+        "support_rate": float(np.mean([d[1] for d in done])),
+        "seconds": float(np.mean([d[2] for d in done])),
+    }
 
 
 def _map(function, arguments, n_jobs):
@@ -231,7 +254,10 @@ def run(*, quick, track, random_state):
     # AM-KroSBL stalls (NMSE > 1e-2) in about 40% of the IRS trials at 16 dB:
     # fewer than 20 trials make its mean a coin toss
     irs_trials = 20 if quick else 50
-    irs_slow_trials = 0 if quick else 2
+    # trials of the extra methods: {method: trials}
+    irs_extra = (
+        {} if quick else {"SVD-KroSBL, data start": irs_trials, "Classic SBL": 2}
+    )
     jobs = [
         ("synthetic", name, key, value)
         for name, (key, values) in sweeps.items()
@@ -240,9 +266,7 @@ def run(*, quick, track, random_state):
     rows, irs_rows = [], []
     for part, name, key, value in track(jobs, total=len(jobs)):
         if part == "irs":
-            irs_rows.extend(
-                _irs_point(value, irs_trials, irs_slow_trials, random_state, 2)
-            )
+            irs_rows.extend(_irs_point(value, irs_trials, irs_extra, random_state, 2))
             continue
         methods = _FAST + tuple(
             m for m in _SLOW if key == "snr" and value >= slow[m][1]
@@ -260,50 +284,26 @@ def run(*, quick, track, random_state):
         trials = _map(_synthetic_trial, arguments, n_jobs)
         for method in methods:
             done = [t[method] for t in trials if method in t]
-            errors = np.array([d[0] for d in done])
-            rows.append(
-                {
-                    "sweep": name,
-                    "value": value,
-                    "method": method,
-                    "trials": len(done),
-                    "nmse_db": float(10 * np.log10(np.mean(errors))),
-                    "failures": int(np.sum(errors > _FAILURE)),
-                    "support_rate": float(np.mean([d[1] for d in done])),
-                    "seconds": float(np.mean([d[2] for d in done])),
-                }
-            )
+            rows.append(_row(name, value, method, done))
     return _result(rows, irs_rows, sweeps, base, quick, time.perf_counter() - started)
 
 
-def _irs_point(snr, n_trials, n_slow, random_state, n_jobs):
-    fast = [m for m in _IRS_METHODS if m != "Classic SBL"]
+def _irs_point(snr, n_trials, extra, random_state, n_jobs):
+    paper = list(_IRS_PAPER)
     arguments = [
-        (snr, random_state + trial, fast + (["Classic SBL"] if trial < n_slow else []))
+        (
+            snr,
+            random_state + trial,
+            paper + [m for m, n in extra.items() if trial < n],
+        )
         for trial in range(n_trials)
     ]
     trials = _map(_irs_trial, arguments, n_jobs)
     rows = []
     for method in _IRS_METHODS:
         done = [t[method] for t in trials if method in t]
-        if not done:
-            continue
-        nmse = np.array([d[0] for d in done])
-        q1, q3 = np.percentile(nmse, [25, 75])
-        rows.append(
-            {
-                "sweep": "IRS SNR (dB)",
-                "value": snr,
-                "method": method,
-                "trials": len(done),
-                "nmse": float(np.mean(nmse)),
-                "nmse_q1": float(q1),
-                "nmse_median": float(np.median(nmse)),
-                "nmse_q3": float(q3),
-                "failures": int(np.sum(nmse > _FAILURE)),
-                "seconds": float(np.mean([d[1] for d in done])),
-            }
-        )
+        if done:
+            rows.append(_row("IRS SNR (dB)", snr, method, done))
     return rows
 
 
@@ -425,7 +425,7 @@ def _paper_comparison(irs):
                     "note": note,
                 }
             )
-    for snr, row in zip(_IRS_SNRS, irs["SVD-KroSBL, data start"]):
+    for snr, row in zip(_IRS_SNRS, irs.get("SVD-KroSBL, data start", [])):
         out.append(
             {
                 "quantity": f"SVD-KroSBL from the data-scaled start, NMSE at {snr} dB",

@@ -92,7 +92,10 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         fitted by non-negative least squares (see the module docstring of
         ``_sbl_solvers``). 0 is plain KroSBL. PC-KroSBL is built on AM: with
         ``coupling > 0`` the M-step is AM's whatever ``solver`` says. The
-        paper uses 0.8 (and 0.5) on the IRS channel's angle modes.
+        paper uses 0.8 (and 0.5) on the IRS channel's angle modes. Each
+        coupled mode costs a dense ``N_i x N_i`` NNLS per AM pass: meant for
+        the small factors of a Kronecker prior, not for one factor of
+        thousands of atoms.
     block_modes : tuple of int or None, default=None
         The modes (0-based, in ``feature_shape`` order) whose support comes in
         runs of neighbouring atoms; None couples every mode.
