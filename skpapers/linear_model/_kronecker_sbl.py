@@ -80,10 +80,11 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         likelihood (without pruning). Both coincide for one factor.
     noise_variance : float or None, default=None
         Known noise variance ``s2``; None estimates it (EM update).
-    prune_threshold : float in [0, 1) or None, default=None
+    prune_threshold : float in [0, 1), tuple of float or None, default=None
         Entries of ``g_i`` below ``prune_threshold * max(g_i)`` are set to zero
-        and stay there. 0 disables pruning. None: the authors' choice, 1e-3 for
-        "svd" and 1e-2 for "am" (and PC-KroSBL).
+        and stay there; a tuple gives one threshold per mode. 0 disables
+        pruning. None: the authors' choice, 1e-3 for "svd" and 1e-2 for "am"
+        (and PC-KroSBL).
     coupling : float >= 0, default=0.0
         PC-KroSBL's coupling weight ``beta`` for block sparsity (the paper's
         pattern-coupled KroSBL): on the modes ``block_modes``, the variance of
@@ -91,7 +92,10 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         fitted by non-negative least squares (see the module docstring of
         ``_sbl_solvers``). 0 is plain KroSBL. PC-KroSBL is built on AM: with
         ``coupling > 0`` the M-step is AM's whatever ``solver`` says. The
-        paper uses 0.8 (and 0.5) on the IRS channel's angle modes.
+        paper uses 0.8 (and 0.5) on the IRS channel's angle modes. Each
+        coupled mode costs a dense ``N_i x N_i`` NNLS per AM pass: meant for
+        the small factors of a Kronecker prior, not for one factor of
+        thousands of atoms.
     block_modes : tuple of int or None, default=None
         The modes (0-based, in ``feature_shape`` order) whose support comes in
         runs of neighbouring atoms; None couples every mode.
@@ -168,7 +172,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         "feature_shape": [tuple, list, None],
         "solver": [StrOptions({"svd", "am"})],
         "noise_variance": [Interval(Real, 0, None, closed="neither"), None],
-        "prune_threshold": [Interval(Real, 0, 1, closed="left"), None],
+        "prune_threshold": [Interval(Real, 0, 1, closed="left"), tuple, list, None],
         "coupling": [Interval(Real, 0, None, closed="left")],
         "block_modes": [tuple, list, None],
         "precision_coupling": [Interval(Real, 0, None, closed="left")],
@@ -254,6 +258,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
                 X = kron(structured, xp)
                 structured = find_kronecker_factors(X, feature_shape, xp=xp)
         block_modes = self._check_block_modes(len(feature_shape))
+        prune_threshold = self._check_prune_threshold(len(feature_shape))
         if structured is None:
             largest = min(X.shape)
         else:
@@ -266,7 +271,7 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
                 X=X if structured is None else None,
                 solver=self.solver,
                 noise_variance=self.noise_variance,
-                prune_threshold=self.prune_threshold,
+                prune_threshold=prune_threshold,
                 coupling=self.coupling,
                 block_modes=block_modes,
                 precision_coupling=self.precision_coupling,
@@ -347,6 +352,19 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], y_numeric=True)
         y = xp.astype(move_to_namespace(y, xp, device(X)), X.dtype)
         return X, y, xp
+
+    def _check_prune_threshold(self, n_modes):
+        threshold = self.prune_threshold
+        if threshold is None or not isinstance(threshold, tuple | list):
+            return threshold
+        if len(threshold) != n_modes or not all(
+            isinstance(t, Real) and 0 <= t < 1 for t in threshold
+        ):
+            raise ValueError(
+                f"prune_threshold must be one number in [0, 1) or {n_modes} of them "
+                f"(one per mode of feature_shape), got {threshold!r}."
+            )
+        return tuple(float(t) for t in threshold)
 
     def _check_block_modes(self, n_modes):
         if self.block_modes is None:

@@ -771,13 +771,13 @@ class SBLResult(NamedTuple):
     converged: bool
 
 
-def _prune(gamma_factors, threshold, xp):
-    if threshold == 0:
-        return gamma_factors
+def _prune(gamma_factors, thresholds, xp):
+    """Zero the entries of each ``g_i`` below ``thresholds[i] * max(g_i)``."""
     pruned = []
-    for g in gamma_factors:
-        top = _as_scalar(xp.max(g))
-        pruned.append(xp.where(g >= threshold * top, g, 0.0))
+    for g, threshold in zip(gamma_factors, thresholds):
+        if threshold > 0:
+            g = xp.where(g >= threshold * _as_scalar(xp.max(g)), g, 0.0)
+        pruned.append(g)
     return pruned
 
 
@@ -815,7 +815,7 @@ def fit_kronecker_sbl(
         With ``coupling > 0`` the M-step is AM's (PC-KroSBL is built on AM).
     noise_variance : float or None, default=None
         Known ``s2``, or None to estimate it.
-    prune_threshold : float or None, default=None
+    prune_threshold : float, sequence of float (one per mode) or None, default=None
         None: the authors' 1e-3 for SVD and 1e-2 for AM.
     coupling : float, default=0.0
         PC-KroSBL's ``beta`` (see :func:`couple_variances`).
@@ -825,7 +825,8 @@ def fit_kronecker_sbl(
         Fang et al.'s weight on every mode (:func:`couple_precisions`).
     gamma_init : float or "data", default=1.0
         Starting prior variance of every entry (the authors' 1), or "data" for
-        ``||y||^2 / prod ||A_i||_F^2``.
+        ``||y||^2 / prod ||A_i||_F^2``. With ``coupling > 0`` the coupled modes
+        start, as the authors', from ``g = 1``, that is ``g~ = C_beta 1``.
     max_iter : int, default=300
     tol : float, default=1e-4
         Stop when ``max |gamma_new - gamma| <= tol * max |gamma|``.
@@ -872,6 +873,8 @@ def fit_kronecker_sbl(
     use_am = solver == "am" or coupling > 0
     if prune_threshold is None:
         prune_threshold = _DEFAULT_PRUNE["am" if use_am else "svd"]
+    if not isinstance(prune_threshold, list | tuple):
+        prune_threshold = (prune_threshold,) * len(feature_shape)
 
     if factors is not None:
         factors = list(factors)
@@ -895,6 +898,18 @@ def fit_kronecker_sbl(
     else:
         scale = float(gamma_init)
     gamma_factors = [xp.ones(n, dtype=real_dtype, device=where) for n in feature_shape]
+    if coupling > 0:
+        # PC-KroSBL starts from g = 1, that is from g~ = C_beta 1 (the authors')
+        gamma_factors = [
+            xp.asarray(
+                np.sum(coupling_matrix(n, coupling), axis=1),
+                dtype=real_dtype,
+                device=where,
+            )
+            if i in block_modes
+            else g
+            for i, (n, g) in enumerate(zip(feature_shape, gamma_factors))
+        ]
     gamma_factors[-1] = gamma_factors[-1] * scale
     gamma = kron(gamma_factors, xp)
 

@@ -479,7 +479,11 @@ def test_pc_krosbl_equals_a_dense_reference():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(None, y, factors=factors)
 
-    g = [np.ones(n) for n in shape]
+    # the authors' start: g = 1, so g~ = C_beta 1 on the coupled modes
+    g = [
+        coupling_matrix(n, beta).sum(axis=1) if i in modes else np.ones(n)
+        for i, n in enumerate(shape)
+    ]
     for _ in range(n_iter):
         step = dense_e_step(A, _kron(g), y, s2)
         Lam = step["posterior_variance"] + np.abs(step["coef"]) ** 2
