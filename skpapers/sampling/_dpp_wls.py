@@ -48,10 +48,14 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    sampling : {"dpp", "repeated_dpp", "volume", "iid_optimal", "uniform"}, \
-            default="dpp"
+    sampling : {"dpp", "repeated_dpp", "volume", "iid_optimal", \
+            "iid_conditioned", "uniform"}, default="dpp"
         How the points are chosen (see :meth:`PoolSampler.sample
-        <skpapers.sampling.PoolSampler.sample>`).
+        <skpapers.sampling.PoolSampler.sample>`). ``"iid_conditioned"`` redraws
+        n i.i.d. optimal points until ||G - I||_2 <= ``gram_tol``, at most
+        ``max_repetitions`` times (a ``ValueError`` otherwise); it needs
+        ``n_samples``, and is drawable only once n is well above m (for
+        polynomials, n / m of about 6 to 24 at ``gram_tol=0.5``).
     n_samples : int or None, default=None
         Number of points n >= m. None means m, except for ``"repeated_dpp"``,
         which then repeats DPP samples until ||G - I||_2 <= ``gram_tol``;
@@ -71,9 +75,11 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         Add a constant to the input columns (only when ``basis`` is None;
         polynomial bases contain the constant).
     gram_tol : float, default=0.5
-        Stability threshold delta of ``"repeated_dpp"``.
+        Stability threshold delta of ``"repeated_dpp"`` (stop rule) and of
+        ``"iid_conditioned"`` (acceptance rule, delta < 1).
     max_repetitions : int, default=100
-        Most DPP samples drawn by ``"repeated_dpp"``.
+        Most DPP samples drawn by ``"repeated_dpp"``, most draws of
+        ``"iid_conditioned"``.
     random_state : int, RandomState instance or None, default=None
         Seed of every sampling step.
 
@@ -98,7 +104,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     gram_deviation_ : float
         ||G - I||_2 for G = (1/n) sum_i w(x_i) phi(x_i) phi(x_i)^T: below 1/2, the
         weighted empirical norm is within a factor 1/2..3/2 of the L^2(mu) norm on
-        V_m (stability).
+        V_m (stability). At most ``gram_tol`` for ``"iid_conditioned"``.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string column names.
