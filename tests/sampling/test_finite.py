@@ -289,3 +289,24 @@ def test_bad_features_raise(features, message):
         PoolSampler(features)
     with pytest.raises(ValueError, match="method must be"):
         PoolSampler(np.eye(3), method="schur")
+
+
+def test_cholesky_qr_fast_path_and_pivoted_qr_give_the_same_kernel():
+    from scipy.linalg import qr
+
+    from skpapers.sampling._finite import _cholesky_qr2
+
+    rng = np.random.default_rng(21)
+    F = rng.standard_normal((500, 12)) @ np.triu(rng.standard_normal((12, 12)) + 4)
+    Q = orthonormal_pool_basis(F)
+    assert _cholesky_qr2(F, max_condition=1e5) is not None  # the fast path ran
+    Q_pivoted = qr(F, mode="economic", pivoting=True)[0]
+    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-13)
+    np.testing.assert_allclose(Q @ Q.T, Q_pivoted @ Q_pivoted.T, atol=1e-13)
+    # ill-conditioned features go to the pivoted QR, which still spans them
+    F[:, 3] *= 1e-7
+    assert _cholesky_qr2(F, max_condition=1e5) is None
+    Q = orthonormal_pool_basis(F)
+    assert Q.shape == (500, 12)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-12)
+    np.testing.assert_allclose(Q @ (Q.T @ F), F, atol=1e-9)
