@@ -10,7 +10,8 @@ Given raw features F (N x p), an orthonormal basis Q (N x m, Q^T Q = I,
 m = rank F) of their column span (Cholesky QR twice when F is well conditioned,
 a rank-revealing pivoted QR otherwise: the kernel Q Q^T is the same);
 phi(x_a) = sqrt(N) Q_a is orthonormal in L^2(mu), k_m(x_a) = N ||Q_a||^2 (N times
-the leverage score) and the optimal density rho = (k_m / m) dmu puts mass ||Q_a||^2 / m on candidate a.
+the leverage score) and the optimal density rho = (k_m / m) dmu puts mass
+||Q_a||^2 / m on candidate a.
 
 Projection DPP, chain rule. The kernel K(x, y) = phi(x)^T phi(y) (on the pool, the
 matrix Q Q^T) gives m points whose ordered joint density w.r.t. mu^m is
