@@ -16,8 +16,6 @@ from ._continuous import ContinuousSampler
 from ._finite import PoolSampler
 from ._wls_solvers import weighted_least_squares
 
-_DTYPES = [np.float64, np.float32]
-
 
 class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     """Weighted least squares on a few points chosen by a projection DPP.
@@ -281,21 +279,13 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             intercept, coef = coef[0, ...], coef[1:, ...]
         self.basis_ = basis
         self.n_basis_ = sampler.n_basis
-        xp = dispatch_namespace(coef)
-        if xp is None:
-            self.coef_ = np.asarray(coef.T, dtype=dtype)
-            self.intercept_ = (
-                np.asarray(intercept, dtype=dtype)
-                if np.ndim(intercept)
-                else float(intercept)
-            )
-        else:
-            self.coef_ = xp.astype(coef.T if coef.ndim == 2 else coef, dtype)
-            self.intercept_ = (
-                xp.astype(intercept, dtype)
-                if getattr(intercept, "ndim", 0)
-                else float(intercept)
-            )
+        xp = _namespace(coef)
+        self.coef_ = xp.astype(coef.T if coef.ndim == 2 else coef, dtype)
+        self.intercept_ = (
+            xp.astype(intercept, dtype)
+            if getattr(intercept, "ndim", 0)
+            else float(intercept)
+        )
         self.sample_weight_ = weights
         self.gram_deviation_ = gram_deviation(sampler.gram(sample, weights))
 
@@ -421,26 +411,30 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         check_same_namespace(X, self, attribute="coef_", method="predict")
         X = validate_data(self, X, reset=False, dtype=_dtypes(X))
         features = self._design(X, self.basis_, with_intercept=False)
-        xp = dispatch_namespace(X)
-        if xp is None:
-            return np.asarray(features @ self.coef_.T + self.intercept_, dtype=X.dtype)
+        xp = _namespace(X)
         coef = xp.astype(self.coef_, features.dtype)
+        coef = coef.T if coef.ndim == 2 else coef
         intercept = self.intercept_
-        if coef.ndim == 2:
-            coef, intercept = coef.T, xp.astype(intercept, features.dtype)
+        if getattr(intercept, "ndim", 0):  # one per target (else a float)
+            intercept = xp.astype(intercept, features.dtype)
         return xp.astype(features @ coef + intercept, X.dtype)
+
+
+def _namespace(a):
+    """The namespace the estimator computes ``a`` in: NumPy unless dispatched."""
+    xp = dispatch_namespace(a)
+    return np if xp is None else xp
 
 
 def _dtypes(X):
     """The float dtypes to validate ``X`` to, in its own namespace."""
-    xp = dispatch_namespace(X)
-    return _DTYPES if xp is None else [xp.float64, xp.float32]
+    xp = _namespace(X)
+    return [xp.float64, xp.float32]
 
 
 def _rows(a, indices):
     """``a[indices]`` along the first axis, for NumPy or any array namespace."""
-    xp = dispatch_namespace(a)
-    return (np if xp is None else xp).take(a, indices, axis=0)
+    return _namespace(a).take(a, indices, axis=0)
 
 
 def _function_values(func, points):

@@ -210,3 +210,11 @@ def test_conditioned_iid_fit_has_a_stable_gram_and_fails_cleanly(pool):
     with pytest.raises(ValueError, match="needs the number of points"):
         model.set_params(n_samples=None).fit(pool, y)
     np.testing.assert_array_equal(model.coef_, coef)  # the failed fits left it
+
+
+def test_public_import_paths_name_one_class():
+    import skpapers
+    from skpapers import linear_model, sampling
+
+    assert skpapers.DPPWeightedLeastSquares is sampling.DPPWeightedLeastSquares
+    assert linear_model.DPPWeightedLeastSquares is sampling.DPPWeightedLeastSquares
