@@ -58,6 +58,11 @@ def _dpp_wls(m):
         assert entry["repeated_dpp"] is not None, d
         iid = entry["iid_optimal"]
         assert iid is None or entry["repeated_dpp"] < iid, (d, entry)
+    for d, entry in m["iid_conditioned"].items():
+        # rejecting unstable Gram matrices makes i.i.d. sampling quasi-optimal
+        # wherever it can be drawn; near n = 2m it cannot (acceptance ~ 0)
+        assert entry["first_drawable"] is not None, d
+        assert entry["worst_mean_sq_error_ratio"] <= 3.0, (d, entry)
 
 
 def _online_odl(m):

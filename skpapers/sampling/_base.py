@@ -14,7 +14,14 @@ from sklearn.utils import check_random_state
 
 from ..utils import to_numpy
 
-STRATEGIES = ("dpp", "repeated_dpp", "volume", "iid_optimal", "uniform")
+STRATEGIES = (
+    "dpp",
+    "repeated_dpp",
+    "volume",
+    "iid_optimal",
+    "iid_conditioned",
+    "uniform",
+)
 
 
 def _check_count(n, name="n"):
@@ -82,6 +89,69 @@ class _BaseSampler:
     def optimal_iid(self, n, random_state=None):
         """``n`` i.i.d. points from the optimal density (k_m / m) dmu."""
         return self._optimal(_check_count(n), check_random_state(random_state))
+
+    def conditioned_iid(self, n, *, gram_tol=0.5, max_draws=100, random_state=None):
+        """``n`` i.i.d. optimal points conditioned on a stable Gram matrix.
+
+        The law of n i.i.d. points from (k_m / m) dmu conditioned on the event
+        A_delta = {||G - I||_2 <= delta}, delta = ``gram_tol`` (the conditioned
+        sampling of Cohen & Migliorati that Nouy & Michel recall, delta = 1/2),
+        drawn by rejection: all n points are redrawn until the Gram matrix
+        G = (1/n) sum_i w(x_i) phi(x_i) phi(x_i)^T satisfies the condition, so
+        every returned sample does. Why it helps: with g = f - P_m f and
+        b = (1/n) sum_i w(x_i) g(x_i) phi(x_i), the fit's error is
+        ||f - f_n||^2 = ||g||^2 + ||G^{-1} b||^2 with E ||b||^2 = (m / n) ||g||^2
+        (i.i.d.), and ||G^{-1}||_2 <= 1 / (1 - delta) on A_delta, so
+
+            E[||f - f_n||^2 | A_delta] <= (1 + m / (n (1 - delta)^2 P(A_delta)))
+                                          ||g||^2,
+
+        while plain i.i.d. sampling has no such bound (G may be nearly singular).
+        Each draw is accepted with probability P(A_delta), close to 1 once n is
+        of order m log m and negligible near n = m.
+
+        Parameters
+        ----------
+        n : int
+            Number of points, at least m (with fewer, G is singular and
+            ||G - I||_2 >= 1).
+        gram_tol : float, default=0.5
+            delta, in (0, 1).
+        max_draws : int, default=100
+            Most draws of n points; a ``ValueError`` says when none was accepted.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        sample : ndarray
+            The first accepted draw.
+        """
+        n = _check_count(n)
+        max_draws = _check_count(max_draws, "max_draws")
+        if not 0 < gram_tol < 1:
+            raise ValueError(
+                f"gram_tol (delta) must lie in (0, 1) for conditioned i.i.d. "
+                f"sampling, got {gram_tol!r}."
+            )
+        if n < self.n_basis:
+            raise ValueError(
+                f"conditioned i.i.d. sampling needs n >= m = {self.n_basis} points "
+                f"(with fewer, ||G - I||_2 >= 1), got n={n}."
+            )
+        rng = check_random_state(random_state)
+        closest = math.inf
+        for _ in range(max_draws):
+            sample = self._optimal(n, rng)
+            deviation = gram_deviation(self.gram(sample))
+            if deviation <= gram_tol:
+                return sample
+            closest = min(closest, deviation)
+        raise ValueError(
+            f"conditioned i.i.d. sampling: none of {max_draws} draws of n={n} "
+            f"points had ||G - I||_2 <= gram_tol={gram_tol} (closest "
+            f"{closest:.3g}); the event is likely only for n of order m log m "
+            f"(m = {self.n_basis}): increase n, gram_tol or the number of draws."
+        )
 
     def uniform(self, n, random_state=None):
         """``n`` i.i.d. points from mu itself (unweighted least squares)."""
@@ -169,17 +239,25 @@ class _BaseSampler:
 
         Parameters
         ----------
-        strategy : {"dpp", "repeated_dpp", "volume", "iid_optimal", "uniform"}, \
-                default="dpp"
+        strategy : {"dpp", "repeated_dpp", "volume", "iid_optimal", \
+                "iid_conditioned", "uniform"}, default="dpp"
             ``"dpp"``: the m points of one projection DPP; ``"repeated_dpp"``:
             ceil(n / m) independent DPP samples, or as many as needed for
             ||G - I||_2 <= ``gram_tol`` when ``n`` is None; ``"volume"``:
             volume-rescaled sampling of n points; ``"iid_optimal"``: n i.i.d. points
-            from (k_m / m) dmu; ``"uniform"``: n i.i.d. points from mu.
+            from (k_m / m) dmu; ``"iid_conditioned"``: n i.i.d. points from
+            (k_m / m) dmu redrawn until ||G - I||_2 <= ``gram_tol``
+            (:meth:`conditioned_iid`); ``"uniform"``: n i.i.d. points from mu.
         n : int or None, default=None
             Number of points; None means m (or the stability rule for
-            ``"repeated_dpp"``). ``"dpp"`` always draws m points.
-        gram_tol, max_repetitions : see :meth:`repeated_dpp`.
+            ``"repeated_dpp"``). ``"dpp"`` always draws m points;
+            ``"iid_conditioned"`` needs an n (near m it is never accepted).
+        gram_tol : float, default=0.5
+            delta of ``"repeated_dpp"`` (stop rule) and ``"iid_conditioned"``
+            (acceptance rule).
+        max_repetitions : int, default=100
+            Most DPP samples of ``"repeated_dpp"``, most draws of
+            ``"iid_conditioned"``.
         random_state : int, RandomState instance or None, default=None
 
         Returns
@@ -215,6 +293,15 @@ class _BaseSampler:
             sample = self.volume_rescaled(m if n is None else n, rng)
         elif strategy == "iid_optimal":
             sample = self.optimal_iid(m if n is None else n, rng)
+        elif strategy == "iid_conditioned":
+            if n is None:
+                raise ValueError(
+                    "'iid_conditioned' needs the number of points n: near n = m "
+                    "the condition ||G - I||_2 <= gram_tol is almost never met."
+                )
+            sample = self.conditioned_iid(
+                n, gram_tol=gram_tol, max_draws=max_repetitions, random_state=rng
+            )
         else:
             sample = self.uniform(m if n is None else n, rng)
             ones = self._xp.ones(

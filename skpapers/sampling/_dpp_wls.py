@@ -16,8 +16,6 @@ from ._continuous import ContinuousSampler
 from ._finite import PoolSampler
 from ._wls_solvers import weighted_least_squares
 
-_DTYPES = [np.float64, np.float32]
-
 
 class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     """Weighted least squares on a few points chosen by a projection DPP.
@@ -48,10 +46,14 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    sampling : {"dpp", "repeated_dpp", "volume", "iid_optimal", "uniform"}, \
-            default="dpp"
+    sampling : {"dpp", "repeated_dpp", "volume", "iid_optimal", \
+            "iid_conditioned", "uniform"}, default="dpp"
         How the points are chosen (see :meth:`PoolSampler.sample
-        <skpapers.sampling.PoolSampler.sample>`).
+        <skpapers.sampling.PoolSampler.sample>`). ``"iid_conditioned"`` redraws
+        n i.i.d. optimal points until ||G - I||_2 <= ``gram_tol``, at most
+        ``max_repetitions`` times (a ``ValueError`` otherwise); it needs
+        ``n_samples``, and is drawable only once n is well above m (for
+        polynomials, n / m of about 6 to 24 at ``gram_tol=0.5``).
     n_samples : int or None, default=None
         Number of points n >= m. None means m, except for ``"repeated_dpp"``,
         which then repeats DPP samples until ||G - I||_2 <= ``gram_tol``;
@@ -71,9 +73,11 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         Add a constant to the input columns (only when ``basis`` is None;
         polynomial bases contain the constant).
     gram_tol : float, default=0.5
-        Stability threshold delta of ``"repeated_dpp"``.
+        Stability threshold delta of ``"repeated_dpp"`` (stop rule) and of
+        ``"iid_conditioned"`` (acceptance rule, delta < 1).
     max_repetitions : int, default=100
-        Most DPP samples drawn by ``"repeated_dpp"``.
+        Most DPP samples drawn by ``"repeated_dpp"``, most draws of
+        ``"iid_conditioned"``.
     random_state : int, RandomState instance or None, default=None
         Seed of every sampling step.
 
@@ -98,7 +102,7 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
     gram_deviation_ : float
         ||G - I||_2 for G = (1/n) sum_i w(x_i) phi(x_i) phi(x_i)^T: below 1/2, the
         weighted empirical norm is within a factor 1/2..3/2 of the L^2(mu) norm on
-        V_m (stability).
+        V_m (stability). At most ``gram_tol`` for ``"iid_conditioned"``.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string column names.
@@ -275,21 +279,13 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
             intercept, coef = coef[0, ...], coef[1:, ...]
         self.basis_ = basis
         self.n_basis_ = sampler.n_basis
-        xp = dispatch_namespace(coef)
-        if xp is None:
-            self.coef_ = np.asarray(coef.T, dtype=dtype)
-            self.intercept_ = (
-                np.asarray(intercept, dtype=dtype)
-                if np.ndim(intercept)
-                else float(intercept)
-            )
-        else:
-            self.coef_ = xp.astype(coef.T if coef.ndim == 2 else coef, dtype)
-            self.intercept_ = (
-                xp.astype(intercept, dtype)
-                if getattr(intercept, "ndim", 0)
-                else float(intercept)
-            )
+        xp = _namespace(coef)
+        self.coef_ = xp.astype(coef.T if coef.ndim == 2 else coef, dtype)
+        self.intercept_ = (
+            xp.astype(intercept, dtype)
+            if getattr(intercept, "ndim", 0)
+            else float(intercept)
+        )
         self.sample_weight_ = weights
         self.gram_deviation_ = gram_deviation(sampler.gram(sample, weights))
 
@@ -415,26 +411,30 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         check_same_namespace(X, self, attribute="coef_", method="predict")
         X = validate_data(self, X, reset=False, dtype=_dtypes(X))
         features = self._design(X, self.basis_, with_intercept=False)
-        xp = dispatch_namespace(X)
-        if xp is None:
-            return np.asarray(features @ self.coef_.T + self.intercept_, dtype=X.dtype)
+        xp = _namespace(X)
         coef = xp.astype(self.coef_, features.dtype)
+        coef = coef.T if coef.ndim == 2 else coef
         intercept = self.intercept_
-        if coef.ndim == 2:
-            coef, intercept = coef.T, xp.astype(intercept, features.dtype)
+        if getattr(intercept, "ndim", 0):  # one per target (else a float)
+            intercept = xp.astype(intercept, features.dtype)
         return xp.astype(features @ coef + intercept, X.dtype)
+
+
+def _namespace(a):
+    """The namespace the estimator computes ``a`` in: NumPy unless dispatched."""
+    xp = dispatch_namespace(a)
+    return np if xp is None else xp
 
 
 def _dtypes(X):
     """The float dtypes to validate ``X`` to, in its own namespace."""
-    xp = dispatch_namespace(X)
-    return _DTYPES if xp is None else [xp.float64, xp.float32]
+    xp = _namespace(X)
+    return [xp.float64, xp.float32]
 
 
 def _rows(a, indices):
     """``a[indices]`` along the first axis, for NumPy or any array namespace."""
-    xp = dispatch_namespace(a)
-    return (np if xp is None else xp).take(a, indices, axis=0)
+    return _namespace(a).take(a, indices, axis=0)
 
 
 def _function_values(func, points):

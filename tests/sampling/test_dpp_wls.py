@@ -192,3 +192,29 @@ def test_failed_fit_function_keeps_the_fitted_state(pool):
         DPPWeightedLeastSquares().fit_function(_runge, n_features=2)
     np.testing.assert_array_equal(model.coef_, coef)
     assert model.n_features_in_ == 2 and model.sample_indices_ is not None
+
+
+def test_conditioned_iid_fit_has_a_stable_gram_and_fails_cleanly(pool):
+    y = _runge(pool)
+    params = dict(basis="legendre", degree=2, sampling="iid_conditioned")
+    deviations = []
+    for seed in range(10):
+        model = DPPWeightedLeastSquares(**params, n_samples=120, random_state=seed)
+        deviations.append(model.fit(pool, y).gram_deviation_)
+    # every accepted draw meets the acceptance rule ||G - I||_2 <= gram_tol
+    assert max(deviations) <= 0.5
+    coef = model.coef_.copy()
+    too_few = dict(params, n_samples=6, max_repetitions=3, random_state=0)
+    with pytest.raises(ValueError, match="none of 3 draws of n=6"):
+        model.set_params(**too_few).fit(pool, y)
+    with pytest.raises(ValueError, match="needs the number of points"):
+        model.set_params(n_samples=None).fit(pool, y)
+    np.testing.assert_array_equal(model.coef_, coef)  # the failed fits left it
+
+
+def test_public_import_paths_name_one_class():
+    import skpapers
+    from skpapers import linear_model, sampling
+
+    assert skpapers.DPPWeightedLeastSquares is sampling.DPPWeightedLeastSquares
+    assert linear_model.DPPWeightedLeastSquares is sampling.DPPWeightedLeastSquares

@@ -82,3 +82,17 @@ def test_device_select_and_fit_function_use_the_same_points(pool, name, where):
     assert_array_equal(to_numpy(rows), to_numpy(model.sample_indices_))
     # a cubic is in V_m: recovered exactly from m labels, on the whole pool
     assert_allclose(to_numpy(prediction), X[:, 0] ** 3 - X[:, 1], atol=1e-10)
+
+
+@pytest.mark.parametrize("name, where", NAMESPACES)
+def test_device_multi_output_polynomial_fit(name, where):
+    # a polynomial basis has a float intercept 0.0 beside 2-D coefficients
+    xp, where = namespace(name, where)
+    X = np.random.default_rng(3).uniform(-1, 1, size=(300, 2))
+    Y = np.column_stack([X[:, 0] ** 2, X[:, 1]])
+    model = DPPWeightedLeastSquares(basis="legendre", degree=2, random_state=0)
+    with config_context(array_api_dispatch=True):
+        X_xp = xp.asarray(X, device=where)
+        prediction = model.fit(X_xp, xp.asarray(Y, device=where)).predict(X_xp)
+    assert device(prediction) == where
+    assert_allclose(to_numpy(prediction), Y, atol=1e-10)

@@ -114,6 +114,40 @@ def test_volume_rescaled_law_by_enumeration():
     _assert_fits(counts, law, "volume-rescaled ordered tuples")
 
 
+def test_conditioned_iid_law_by_enumeration():
+    # the law of i.i.d. optimal n-tuples restricted to ||G - I||_2 <= delta
+    sampler = _tiny_pool(n_candidates=4, n_features=2, seed=3)
+    m, n, delta = sampler.n_basis, 3, 0.5
+    tuples = list(itertools.product(range(4), repeat=n))
+    rho = sampler.leverage / m
+    deviation = np.array([gram_deviation(sampler.gram(np.array(t))) for t in tuples])
+    law = np.array([np.prod(rho[list(t)]) for t in tuples]) * (deviation <= delta)
+    assert 0.3 < law.sum() < 0.95  # the condition rejects a fair share
+    rng = np.random.RandomState(5)
+    draws = [
+        sampler.conditioned_iid(n, gram_tol=delta, random_state=rng)
+        for _ in range(6000)
+    ]
+    # the Gram condition holds for every accepted draw
+    assert all(gram_deviation(sampler.gram(d)) <= delta for d in draws)
+    position = {t: i for i, t in enumerate(tuples)}
+    counts = np.bincount(
+        [position[tuple(d)] for d in np.array(draws).tolist()], minlength=len(tuples)
+    )
+    _assert_fits(counts, law, "conditioned i.i.d. tuples")
+    rows, weights = sampler.sample("iid_conditioned", n, gram_tol=delta, random_state=0)
+    np.testing.assert_allclose(weights, sampler.weights(rows))
+    assert gram_deviation(sampler.gram(rows, weights)) <= delta
+
+
+def test_conditioned_iid_gives_up_after_max_draws():
+    sampler = _tiny_pool(n_candidates=50, n_features=4, seed=12)
+    with pytest.raises(ValueError, match=r"none of 3 draws of n=4 .*closest"):
+        sampler.conditioned_iid(4, gram_tol=1e-3, max_draws=3, random_state=0)
+    with pytest.raises(ValueError, match="max_repetitions|none of 2 draws"):
+        sampler.sample("iid_conditioned", 4, gram_tol=1e-3, max_repetitions=2)
+
+
 def test_dpp_gram_is_unbiased_and_interpolation_error_is_m_plus_one_by_enumeration():
     # E[sum_{x in S} w phi phi^T] = m I (weights m / k_m are right), and with n = m
     # the weighted least-squares fit interpolates: E ||f - f_S||^2 = (m + 1) e*^2.
@@ -231,6 +265,9 @@ def test_sample_strategies_and_weights():
         (lambda s: s.volume_rescaled(3), "n >= m = 4"),
         (lambda s: s.optimal_iid(0), "positive integer"),
         (lambda s: s.repeated_dpp(0), "n_repetitions must be"),
+        (lambda s: s.conditioned_iid(3), "n >= m = 4"),
+        (lambda s: s.conditioned_iid(9, gram_tol=1.0), r"in \(0, 1\)"),
+        (lambda s: s.sample("iid_conditioned"), "needs the number of points"),
         (lambda s: s.features(np.array([0.5])), "row indices"),
     ],
 )
@@ -252,3 +289,24 @@ def test_bad_features_raise(features, message):
         PoolSampler(features)
     with pytest.raises(ValueError, match="method must be"):
         PoolSampler(np.eye(3), method="schur")
+
+
+def test_cholesky_qr_fast_path_and_pivoted_qr_give_the_same_kernel():
+    from scipy.linalg import qr
+
+    from skpapers.sampling._finite import _cholesky_qr2
+
+    rng = np.random.default_rng(21)
+    F = rng.standard_normal((500, 12)) @ np.triu(rng.standard_normal((12, 12)) + 4)
+    Q = orthonormal_pool_basis(F)
+    assert _cholesky_qr2(F, max_condition=1e5) is not None  # the fast path ran
+    Q_pivoted = qr(F, mode="economic", pivoting=True)[0]
+    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-13)
+    np.testing.assert_allclose(Q @ Q.T, Q_pivoted @ Q_pivoted.T, atol=1e-13)
+    # ill-conditioned features go to the pivoted QR, which still spans them
+    F[:, 3] *= 1e-7
+    assert _cholesky_qr2(F, max_condition=1e5) is None
+    Q = orthonormal_pool_basis(F)
+    assert Q.shape == (500, 12)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-12)
+    np.testing.assert_allclose(Q @ (Q.T @ F), F, atol=1e-9)
