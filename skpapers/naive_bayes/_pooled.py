@@ -193,16 +193,20 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
             )
         class_index = np.searchsorted(classes_, y)
 
-        stats = batch_statistics(X, class_index, classes_.shape[0], sample_weight, xp)
-        if not first_call:
-            stats = merge_statistics(
-                self.class_count_, self.theta_, self._within_ssd, *stats, xp=xp
+        # Overflow is detected on the results and reported as a ValueError.
+        with np.errstate(over="ignore", invalid="ignore"):
+            stats = batch_statistics(
+                X, class_index, classes_.shape[0], sample_weight, xp
             )
-        counts, means, ssd = stats
-        prior = self._class_prior(counts, xp)
-        var, epsilon = pooled_variance(counts, means, ssd, self.var_smoothing, xp)
-        coef, intercept = linear_form(means, var, log_prior(prior, xp), xp)
-        _check_no_overflow(means, var, coef, xp)
+            if not first_call:
+                stats = merge_statistics(
+                    self.class_count_, self.theta_, self._within_ssd, *stats, xp=xp
+                )
+            counts, means, ssd = stats
+            prior = self._class_prior(counts, xp)
+            var, epsilon = pooled_variance(counts, means, ssd, self.var_smoothing, xp)
+            coef, intercept = linear_form(means, var, log_prior(prior, xp), xp)
+        _check_no_overflow(means, var, coef, intercept, xp)
 
         self.classes_ = classes_
         self.class_count_ = counts
@@ -316,14 +320,14 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _check_no_overflow(means, var, coef, xp):
+def _check_no_overflow(means, var, coef, intercept, xp):
     """Raise if the statistics overflowed the working dtype (inf or NaN).
 
     Finite input whose squared deviations exceed the dtype's largest value gives
     an infinite pooled variance, and with it a model that predicts one class
     everywhere; refuse it rather than fit it.
     """
-    if all(bool(xp.all(xp.isfinite(value))) for value in (means, var, coef)):
+    if all(bool(xp.all(xp.isfinite(value))) for value in (means, var, coef, intercept)):
         return
     dtype = means.dtype
     raise ValueError(
