@@ -206,7 +206,7 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
             prior = self._class_prior(counts, xp)
             var, epsilon = pooled_variance(counts, means, ssd, self.var_smoothing, xp)
             coef, intercept = linear_form(means, var, log_prior(prior, xp), xp)
-        _check_no_overflow(means, var, coef, intercept, xp)
+        _check_no_overflow(means, var, coef, intercept, prior, xp)
 
         self.classes_ = classes_
         self.class_count_ = counts
@@ -320,14 +320,18 @@ class PooledGaussianNB(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _check_no_overflow(means, var, coef, intercept, xp):
+def _check_no_overflow(means, var, coef, intercept, prior, xp):
     """Raise if the statistics overflowed the working dtype (inf or NaN).
 
     Finite input whose squared deviations exceed the dtype's largest value gives
     an infinite pooled variance, and with it a model that predicts one class
     everywhere; refuse it rather than fit it.
     """
-    if all(bool(xp.all(xp.isfinite(value))) for value in (means, var, coef, intercept)):
+    # A class of prior 0 (absent so far) has intercept -inf by design.
+    intercept_ok = xp.all(xp.isfinite(intercept) | (prior == 0))
+    if bool(intercept_ok) and all(
+        bool(xp.all(xp.isfinite(value))) for value in (means, var, coef)
+    ):
         return
     dtype = means.dtype
     raise ValueError(

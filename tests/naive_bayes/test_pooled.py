@@ -359,3 +359,12 @@ def test_hard_simulation_has_the_authors_covariance_made_definite():
     scale = np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)))
     assert np.max(np.abs(empirical - covariance) / scale) < 0.05
     assert_allclose(params.variances, np.diag(covariance))
+
+
+def test_an_overflowing_intercept_is_refused_without_warnings():
+    # one float32 sample at 3.5e19: mean and variance fit, mean^2 / var does not
+    X = np.array([[3.46e19]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="overflow float32"):
+            PooledGaussianNB().fit(X, [0])
