@@ -98,6 +98,11 @@ _STACK_SIZE = 1 << 22
 # LSQR runs after the first one, each restarted from the previous solution.
 _REFINEMENTS = 1
 
+# The Gram matrix's rounding moves the preconditioned operator by about
+# d eps cond^2: its Cholesky factor preconditions only while that stays below this,
+# so that LSQR still gains a factor 1000 per iteration.
+_GRAM_CONTRACTION = 1e-3
+
 
 def linf_sketch_size(n_samples, n_features, eps, delta):
     """Rows of a dense sketch for the ``ell_inf`` guarantee with probability 1-delta.
@@ -282,6 +287,30 @@ class _Preconditioner:
             _, _, self.s, self.V = self.factors
             self.rank = self.s.shape[0]
 
+    @classmethod
+    def from_gram(cls, G, xp):
+        """``N = V Sigma^{-1}`` from the Cholesky factor ``R = U Sigma V^T`` of ``G``.
+
+        ``G = (D [X 1])^T (D [X 1])``; ``A N = A R^{-1} U`` is orthogonal up to the
+        rounding of ``G``, about ``d eps cond(A)^2``. None when that is not small
+        (see ``_GRAM_CONTRACTION``), ``G`` is not positive definite or not finite.
+        """
+        d = G.shape[0]
+        try:
+            L = xp.linalg.cholesky(G)
+        except (ValueError, RuntimeError):  # NumPy's LinAlgError, torch's
+            return None
+        _, s, Vt = xp.linalg.svd(L.T, full_matrices=False)
+        if not bool(xp.all(xp.isfinite(s))) or not float(s[-1]) > 0.0:
+            return None
+        kappa = float(s[0]) / float(s[-1])
+        if kappa**2 * d * float(np.finfo(np.float64).eps) > _GRAM_CONTRACTION:
+            return None
+        precond = cls.__new__(cls)
+        precond.xp, precond.triangular, precond.factors = xp, False, None
+        precond.s, precond.V, precond.rank = s, Vt.T, d
+        return precond
+
     def solve(self, SA, SB):
         """The minimum-norm solution of ``min ||S A X - S B||`` (SVD reused)."""
         return _min_norm_lstsq(SA, SB, self.xp, self.factors)
@@ -331,11 +360,29 @@ class _AugmentedOperator:
             and isinstance(X, np.ndarray)
             and X.flags.c_contiguous
         )
+        self.unit_weight = sqrt_weight is None
         if sqrt_weight is None:
             sqrt_weight = xp.ones(self.n, dtype=self.dtype, device=where)
         if self.dask:
             sqrt_weight = dask_rows(sqrt_weight, X.chunks[0])
         self.sqrt_weight = sqrt_weight
+
+    def gram(self):
+        """``M^T M`` for an in-memory dense ``X`` (one BLAS pass), else None."""
+        if self.dask or sp.issparse(self.X):
+            return None
+        xp = self.xp
+        weight = self.sqrt_weight
+        Xw = self.X if self.unit_weight else self.X * weight[:, None]
+        G = xp.astype(Xw.T @ Xw, self.dtype)
+        if not self.fit_intercept:
+            return G
+        column = xp.astype(Xw.T @ weight, self.dtype)[:, None]
+        corner = xp.reshape(xp.vecdot(weight, weight), (1, 1))
+        return xp.concat(
+            (xp.concat((G, column), axis=1), xp.concat((column.T, corner), axis=1)),
+            axis=0,
+        )
 
     def weighted(self, y):
         """``D y``, kept in the layout of ``X`` (Dask for Dask input)."""
@@ -454,6 +501,7 @@ def sketch_and_precondition(
     tol=1e-14,
     max_iter=100,
     xp=np,
+    gram=False,
 ):
     """Least squares to full accuracy: LSQR on ``A R^{-1}`` with ``S A = Q R``.
 
@@ -473,6 +521,12 @@ def sketch_and_precondition(
         Most LSQR iterations per target.
     xp : module, default=numpy
         The namespace of ``X``, as the caller decided it.
+    gram : bool, default=False
+        Precondition by the Cholesky factor of the Gram matrix of ``D [X 1]``
+        when it is well conditioned enough for its rounding to be harmless
+        (one BLAS pass over ``X`` instead of the sketch and its QR; LSQR then
+        converges in a few iterations), by the sketch otherwise. Dense in-memory
+        ``X`` only; the sketch serves sparse and Dask input.
 
     Returns
     -------
@@ -497,12 +551,18 @@ def sketch_and_precondition(
     >>> bool(np.allclose(coef[:, 0], lstsq(X, Y[:, 0])[0], rtol=1e-9, atol=0))
     True
     """
-    SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept, xp)
-    with _small_blas(xp):
-        precond = _Preconditioner(SX, xp)
-        start = precond.solve(SX, SY)  # one factorisation of SX off NumPy
     op = _AugmentedOperator(X, sqrt_weight, fit_intercept, xp)
-    k = SY.shape[1]
+    G = op.gram() if gram else None
+    precond = None if G is None else _Preconditioner.from_gram(G, xp)
+    k = Y.shape[1]
+    if precond is None:
+        SX, SY = _sketch_problem(X, Y, sqrt_weight, sketch, fit_intercept, xp)
+        with _small_blas(xp):
+            precond = _Preconditioner(SX, xp)
+            start = precond.solve(SX, SY)  # one factorisation of SX off NumPy
+    else:
+        shape = (precond.V.shape[0], k)
+        start = xp.zeros(shape, dtype=op.dtype, device=_where(precond.V, xp))
     columns = []
     n_iter = np.zeros(k, dtype=np.int64)
     residual = np.zeros(k)

@@ -413,3 +413,54 @@ def test_one_hot_design_with_intercept_gives_the_minimum_norm_solution():
     reg.fit(X, y)
     assert_allclose(reg.coef_, expected[:-1], rtol=1e-9, atol=1e-12)
     assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------
+# gram_precondition: the Gram matrix's Cholesky factor, or the sketch's
+
+
+@pytest.mark.parametrize("kappa", [1.0, 1e4, 1e8])
+def test_gram_precondition_reaches_lapack_accuracy(kappa):
+    rng = np.random.default_rng(0)
+    A, b = _conditioned(rng, 4096, 20, kappa, noise=1e-2)
+    gelsd = la.lstsq(A, b, lapack_driver="gelsd")[0]
+    gelsy = la.lstsq(A, b, lapack_driver="gelsy")[0]
+    spread = max(
+        np.linalg.norm(gelsd - gelsy) / np.linalg.norm(gelsd), _LAPACK_SPREAD[kappa]
+    )
+    reg = SketchedLinearRegression(
+        solver="gram_precondition", fit_intercept=False, random_state=0
+    ).fit(A, b)
+    error = np.linalg.norm(reg.coef_ - gelsd) / np.linalg.norm(gelsd)
+    assert error <= 10 * spread
+    assert reg.relative_residual_[0] <= 1e-13
+    if kappa <= 1e4:
+        # d eps kappa^2 is tiny: the Gram factor leaves LSQR a few iterations.
+        assert reg.n_iter_[0] <= 6
+    else:
+        # Its rounding would not be: the sketch preconditions, as for
+        # sketch_and_precondition, with the same iterations.
+        same = SketchedLinearRegression(
+            solver="sketch_and_precondition", fit_intercept=False, random_state=0
+        ).fit(A, b)
+        assert reg.n_iter_[0] == same.n_iter_[0] > 6
+        assert_array_equal(reg.coef_, same.coef_)
+
+
+def test_gram_precondition_with_weights_intercept_and_sparse_matches_lstsq():
+    rng = np.random.default_rng(5)
+    X, y = _incoherent(rng, 3000, 6)
+    X = X * np.logspace(0, 3, 6) + 50.0  # uncentred, unequal scales
+    w = rng.uniform(0.0, 3.0, 3000)
+    D = np.sqrt(w)[:, None]
+    expected = la.lstsq(D * np.hstack([X, np.ones((3000, 1))]), D[:, 0] * y)[0]
+    reg = SketchedLinearRegression(solver="gram_precondition", random_state=0)
+    for data in (X, np.asfortranarray(X), sp.csr_matrix(X)):
+        reg.fit(data, y, sample_weight=w)
+        assert_allclose(reg.coef_, expected[:-1], rtol=1e-9)
+        assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
+    # a duplicated column: the Gram matrix is singular, the sketch's SVD gives
+    # the minimum-norm solution
+    X2, y2 = _duplicated_column(n=2000, d=5)
+    reg.set_params(fit_intercept=False).fit(X2, y2)
+    assert_allclose(reg.coef_, la.lstsq(X2, y2)[0], rtol=1e-9, atol=1e-12)
