@@ -62,7 +62,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         The sketching operator (see :mod:`skpapers.sketching`).
     sketch_size : int or "auto", default="auto"
         Rows ``m`` of the sketch. ``"auto"``: for sketch-and-solve,
-        ``m = ceil(0.1 eps^-2 d log^3(n / delta))`` with ``d`` the number of
+        ``m = ceil(0.03 eps^-2 d log^3(n / delta))`` with ``d`` the number of
         features (plus one with an intercept), the paper's formula with a
         constant calibrated by our tests; for sketch-and-precondition ``20 d``.
         A sketch with at least ``n_samples`` rows brings nothing, so then the
