@@ -66,7 +66,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         features (plus one with an intercept), the paper's formula with a
         constant calibrated by our tests; for sketch-and-precondition ``20 d``.
         A sketch with at least ``n_samples`` rows brings nothing, so then the
-        exact problem is solved (``sketch_size_ = n_samples``).
+        exact problem is solved (``sketch_size_ = n_samples``), by the
+        ``"gram_precondition"`` solver; so it is too when the ``"auto"`` size for
+        sketch-and-solve exceeds ``n_samples / 2`` (the sketched problem would
+        cost more than the exact one).
     solver : {"sketch_and_solve", "sketch_and_precondition", \
             "gram_precondition"}, default="sketch_and_solve"
         ``"sketch_and_solve"``: the sketched problem's solution.
@@ -105,11 +108,12 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     sketch_size_ : int
         Rows of the sketch used.
     n_iter_ : ndarray of shape (n_targets,)
-        LSQR iterations per target, both runs together (sketch-and-precondition);
-        1 for sketch-and-solve (one direct solve of the sketched problem).
+        LSQR iterations per target, both runs together (sketch-and-precondition,
+        and the exact problem); 1 for sketch-and-solve (one direct solve of the
+        sketched problem).
     relative_residual_ : ndarray of shape (n_targets,) or None
         Final ``||(A N)^T r|| / (||A N||_F ||r||)`` of LSQR per target
-        (sketch-and-precondition), else None.
+        (sketch-and-precondition, and the exact problem), else None.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -197,6 +201,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             m = self.sketch_size
         elif self.solver == "sketch_and_solve":
             m = linf_sketch_size(n_samples, n_columns, self.eps, self.delta)
+            # A sketch of half the rows or more costs more than the exact problem
+            # (the sketched problem alone is half its Gram matrix): solve that.
+            if 2 * m > n_samples:
+                m = n_samples
         else:
             m = _PRECONDITION_ROWS_PER_COLUMN * n_columns
         return min(int(m), n_samples)
@@ -265,8 +273,12 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         return self
 
     def _solve(self, X, Y, sketch, sqrt_weight, xp):
-        """``(coef, intercept, n_iter, relative_residual)`` by ``self.solver``."""
-        if self.solver == "sketch_and_solve":
+        """``(coef, intercept, n_iter, relative_residual)`` by ``self.solver``.
+
+        Sketch-and-solve with the identity for a sketch (the exact problem) is
+        left to the full-accuracy solver, which solves it fastest.
+        """
+        if self.solver == "sketch_and_solve" and sketch.shape[0] < Y.shape[0]:
             coef, intercept = sketch_and_solve(
                 X,
                 Y,
@@ -286,7 +298,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
             xp=xp,
-            gram=self.solver == "gram_precondition",
+            gram=self.solver != "sketch_and_precondition",
         )
 
     def _check_in_memory(self, X, y, sample_weight, xp):

@@ -467,3 +467,17 @@ def test_gram_precondition_with_weights_intercept_and_sparse_matches_lstsq():
     X2, y2 = _duplicated_column(n=2000, d=5)
     reg.set_params(fit_intercept=False).fit(X2, y2)
     assert_allclose(reg.coef_, la.lstsq(X2, y2)[0], rtol=1e-9, atol=1e-12)
+
+
+def test_auto_sketch_of_half_the_rows_or_more_solves_the_exact_problem():
+    # At n = 2000, d = 20 + 1 the formula asks for 1144 rows: sketching would
+    # cost more than the exact problem, which is solved instead.
+    X, y = _incoherent(np.random.default_rng(15), 2000, 20)
+    reg = SketchedLinearRegression(random_state=0).fit(X, y)
+    assert linf_sketch_size(2000, 21, 1.0, 0.01) > 1000
+    assert reg.sketch_size_ == 2000
+    expected = la.lstsq(np.hstack([X, np.ones((2000, 1))]), y)[0]
+    assert_allclose(reg.coef_, expected[:-1], rtol=1e-9)
+    assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
+    # An explicit size is the user's: it is sketched.
+    assert SketchedLinearRegression(sketch_size=1144).fit(X, y).sketch_size_ == 1144
