@@ -68,14 +68,26 @@ input). With ``array_api_dispatch=True`` and a CuPy or torch ``X``, the sketch i
 applied in ``X``'s namespace and on its device (the same ``S`` as on NumPy, see
 :mod:`skpapers.sketching`) and the small problem is solved there too. Only three
 leaves differ on NumPy, where LAPACK and numba measurably win: the small
-least-squares solve (``gelsd``), the column-pivoted QR of the preconditioner (the
-array API standard has none: elsewhere ``N = V_k Sigma_k^{-1}`` from
-``S A = Q R``, ``R = U Sigma V^T``), and the fused LSQR pass (a numba kernel on a
-row-major ``X``; elsewhere two matrix-vector products). Small problems are solved
-for the minimum-norm solution over the singular values above
-``max(m, d) eps sigma_1``: a cut-off that scales with the problem, so that a
-numerically rank-deficient sketch (a duplicated column) gives the minimum-norm
-coefficients, not huge ones that cancel.
+least-squares solve of an ill-conditioned sketch (``gelsd``), the column-pivoted
+QR of the preconditioner (the array API standard has none: elsewhere
+``N = V_k Sigma_k^{-1}`` from ``S A = Q R``, ``R = U Sigma V^T``), and the fused
+LSQR pass (a numba kernel on a row-major ``X``; elsewhere two matrix-vector
+products). A well-conditioned small problem is solved by the corrected
+semi-normal equations (:func:`_seminormal_lstsq`); any other for the minimum-norm
+solution over the singular values above ``max(m, d) eps sigma_1``: a cut-off that
+scales with the problem, so that a numerically rank-deficient sketch (a
+duplicated column) gives the minimum-norm coefficients, not huge ones that
+cancel.
+
+Gram preconditioner
+-------------------
+When ``d eps cond(A)^2`` is small, the Cholesky factor ``R`` of the Gram matrix
+``A^T A`` (one BLAS pass over ``X``, what the normal equations cost) is an even
+better preconditioner than the sketch's: ``A R^{-1}`` is orthogonal up to the
+rounding of ``A^T A``, so LSQR converges in two or three passes, and the
+refinement run restores the accuracy the normal equations alone would lose
+(``gram=True`` in :func:`sketch_and_precondition`; the estimator's
+``solver="gram_precondition"``).
 """
 
 import contextlib
