@@ -11,11 +11,11 @@ for SRHT, Gaussian, CountSketch and sparse sign sketches, at sketch sizes
 For each trial we report the *effective eps*, the smallest eps for which the
 guarantee ``||x' - x*||_inf <= (eps / sqrt(d)) ||A x* - b|| ||A^+||`` holds, and
 compare its 95% quantile over trials with ``eps(m)``, the eps that the paper's
-formula ``m = C eps^-2 d log^3(n / delta)`` (``C = 0.1``, ``delta = 0.05``)
-promises at that ``m``. The claim is checked at the sizes the formula can return,
-``m >= d ln(d / delta)`` (below it an SRHT has not yet drawn every row pattern of
-the Hadamard columns that a coherent matrix needs; see ``linf_sketch_size``); the
-smaller sizes are shown, not judged.
+formula ``m = C eps^-2 d log^3(n / delta)`` (``C = LINF_CONSTANT = 0.03``, ``delta =
+0.05``) promises at that ``m``. The claim is checked at the sizes the formula can
+return, ``m >= d ln(d / delta)`` (below it an SRHT has not yet drawn every row
+pattern of the Hadamard columns that a coherent matrix needs; see
+``linf_sketch_size``); the smaller sizes are shown, not judged.
 """
 
 import numpy as np

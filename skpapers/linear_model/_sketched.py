@@ -62,18 +62,26 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         The sketching operator (see :mod:`skpapers.sketching`).
     sketch_size : int or "auto", default="auto"
         Rows ``m`` of the sketch. ``"auto"``: for sketch-and-solve,
-        ``m = ceil(0.1 eps^-2 d log^3(n / delta))`` with ``d`` the number of
+        ``m = ceil(0.03 eps^-2 d log^3(n / delta))`` with ``d`` the number of
         features (plus one with an intercept), the paper's formula with a
         constant calibrated by our tests; for sketch-and-precondition ``20 d``.
         A sketch with at least ``n_samples`` rows brings nothing, so then the
-        exact problem is solved (``sketch_size_ = n_samples``).
-    solver : {"sketch_and_solve", "sketch_and_precondition"}, \
-            default="sketch_and_solve"
+        exact problem is solved (``sketch_size_ = n_samples``), by the
+        ``"gram_precondition"`` solver; so it is too when the ``"auto"`` size for
+        sketch-and-solve exceeds ``n_samples / 2`` (the sketched problem would
+        cost more than the exact one).
+    solver : {"sketch_and_solve", "sketch_and_precondition", \
+            "gram_precondition"}, default="sketch_and_solve"
         ``"sketch_and_solve"``: the sketched problem's solution.
         ``"sketch_and_precondition"``: QR of the sketch as a right preconditioner,
         warm start from the sketch-and-solve solution, LSQR on ``X R^{-1}`` and one
         refinement run; it needs a sketch with at least as many rows as ``[X 1]``
-        has columns (or ``X`` rows, if fewer). On a rank-deficient ``X`` both
+        has columns (or ``X`` rows, if fewer). ``"gram_precondition"``: the same
+        LSQR, preconditioned by the Cholesky factor of the Gram matrix of
+        ``[X 1]`` (one BLAS pass) when ``d eps cond^2 <= 1e-3`` (the Gram matrix's
+        rounding is then harmless, and LSQR converges in a few passes), by the
+        sketch otherwise and for sparse or Dask ``X``: the fastest full-accuracy
+        solver on well-conditioned dense data. On a rank-deficient ``X`` all
         return the minimum-norm solution (of the sketched problem for
         sketch-and-solve).
     eps : float, default=1.0
@@ -100,11 +108,12 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
     sketch_size_ : int
         Rows of the sketch used.
     n_iter_ : ndarray of shape (n_targets,)
-        LSQR iterations per target, both runs together (sketch-and-precondition);
-        1 for sketch-and-solve (one direct solve of the sketched problem).
+        LSQR iterations per target, both runs together (sketch-and-precondition,
+        and the exact problem); 1 for sketch-and-solve (one direct solve of the
+        sketched problem).
     relative_residual_ : ndarray of shape (n_targets,) or None
         Final ``||(A N)^T r|| / (||A N||_F ||r||)`` of LSQR per target
-        (sketch-and-precondition), else None.
+        (sketch-and-precondition, and the exact problem), else None.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -144,7 +153,11 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
-        "solver": [StrOptions({"sketch_and_solve", "sketch_and_precondition"})],
+        "solver": [
+            StrOptions(
+                {"sketch_and_solve", "sketch_and_precondition", "gram_precondition"}
+            )
+        ],
         "eps": [Interval(numbers.Real, 0, None, closed="neither")],
         "delta": [Interval(numbers.Real, 0, 1, closed="neither")],
         "fit_intercept": ["boolean"],
@@ -188,6 +201,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             m = self.sketch_size
         elif self.solver == "sketch_and_solve":
             m = linf_sketch_size(n_samples, n_columns, self.eps, self.delta)
+            # A sketch of half the rows or more costs more than the exact problem
+            # (the sketched problem alone is half its Gram matrix): solve that.
+            if 2 * m > n_samples:
+                m = n_samples
         else:
             m = _PRECONDITION_ROWS_PER_COLUMN * n_columns
         return min(int(m), n_samples)
@@ -225,9 +242,9 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         Y = xp.reshape(y, (-1, 1)) if single_target else y
         n_columns = n_features + self.fit_intercept
         m = self._resolve_sketch_size(n_samples, n_columns)
-        if self.solver == "sketch_and_precondition" and m < min(n_samples, n_columns):
+        if self.solver != "sketch_and_solve" and m < min(n_samples, n_columns):
             raise ValueError(
-                f"solver='sketch_and_precondition' needs sketch_size >= "
+                f"solver={self.solver!r} needs sketch_size >= "
                 f"{min(n_samples, n_columns)} (n_features"
                 f"{' + 1 for the intercept' if self.fit_intercept else ''}, or "
                 f"n_samples if smaller): the sketch must embed every column of X to "
@@ -256,8 +273,12 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         return self
 
     def _solve(self, X, Y, sketch, sqrt_weight, xp):
-        """``(coef, intercept, n_iter, relative_residual)`` by ``self.solver``."""
-        if self.solver == "sketch_and_solve":
+        """``(coef, intercept, n_iter, relative_residual)`` by ``self.solver``.
+
+        Sketch-and-solve with the identity for a sketch (the exact problem) is
+        left to the full-accuracy solver, which solves it fastest.
+        """
+        if self.solver == "sketch_and_solve" and sketch.shape[0] < Y.shape[0]:
             coef, intercept = sketch_and_solve(
                 X,
                 Y,
@@ -277,6 +298,7 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
             xp=xp,
+            gram=self.solver != "sketch_and_precondition",
         )
 
     def _check_in_memory(self, X, y, sample_weight, xp):

@@ -70,7 +70,7 @@ from . import _kernels
 _GROUP_ELEMENTS = 1 << 22
 
 
-def _fwht_numba(A, xp, axis=0):
+def _fwht_numba(A, xp):
     """``H A`` along axis 0 of a NumPy array by the in-place numba kernel."""
     X = np.array(A.reshape(A.shape[0], -1), order="C")
     _kernels.fwht_inplace(X)

@@ -199,8 +199,9 @@ def _conditioned(rng, n, d, kappa, noise):
 _LAPACK_SPREAD = {1.0: 1e-15, 1e4: 1e-13, 1e8: 1e-8}
 
 
+@pytest.mark.parametrize("solver", ["sketch_and_precondition", "gram_precondition"])
 @pytest.mark.parametrize("kappa", [1.0, 1e4, 1e8])
-def test_sketch_and_precondition_reaches_lapack_accuracy(kappa):
+def test_sketch_and_precondition_reaches_lapack_accuracy(kappa, solver):
     rng = np.random.default_rng(0)
     A, b = _conditioned(rng, 4096, 20, kappa, noise=1e-2)
     gelsd = la.lstsq(A, b, lapack_driver="gelsd")[0]
@@ -209,7 +210,7 @@ def test_sketch_and_precondition_reaches_lapack_accuracy(kappa):
         np.linalg.norm(gelsd - gelsy) / np.linalg.norm(gelsd), _LAPACK_SPREAD[kappa]
     )
     reg = SketchedLinearRegression(
-        solver="sketch_and_precondition", fit_intercept=False, random_state=0
+        solver=solver, fit_intercept=False, random_state=0
     ).fit(A, b)
     error = np.linalg.norm(reg.coef_ - gelsd) / np.linalg.norm(gelsd)
     assert error <= 10 * spread
@@ -221,13 +222,19 @@ def test_sketch_and_precondition_reaches_lapack_accuracy(kappa):
     assert reg.relative_residual_[0] <= 1e-13
 
 
-def test_sketch_and_precondition_with_intercept_and_weights_matches_lstsq():
+def _weighted_problem():
+    """Uncentred columns of unequal scales, weights; the weighted lstsq solution."""
     rng = np.random.default_rng(5)
     X, y = _incoherent(rng, 3000, 6)
     X = X * np.logspace(0, 3, 6) + 50.0  # uncentred, unequal scales
     w = rng.uniform(0.0, 3.0, 3000)
     D = np.sqrt(w)[:, None]
     expected = la.lstsq(D * np.hstack([X, np.ones((3000, 1))]), D[:, 0] * y)[0]
+    return X, y, w, expected
+
+
+def test_sketch_and_precondition_with_intercept_and_weights_matches_lstsq():
+    X, y, w, expected = _weighted_problem()
     reg = SketchedLinearRegression(solver="sketch_and_precondition", random_state=0)
     reg.fit(X, y, sample_weight=w)
     assert_allclose(reg.coef_, expected[:-1], rtol=1e-9)
@@ -370,7 +377,10 @@ def test_rank_deficient_x_gives_the_minimum_norm_solution(solver):
     if solver == "sketch_and_precondition":
         assert_allclose(reg.coef_, min_norm, rtol=1e-9, atol=1e-12)
     else:
-        assert_allclose(reg.coef_, min_norm, atol=0.05)
+        # the minimum-norm solution of the sketched problem itself
+        S = make_sketch("srht", reg.sketch_size_, X.shape[0], 0)
+        expected = np.linalg.pinv(S.apply(X)) @ S.apply(y)
+        assert_allclose(reg.coef_, expected, rtol=1e-8, atol=1e-10)
 
 
 def test_float32_x_with_y_beyond_float32_raises():
@@ -413,3 +423,55 @@ def test_one_hot_design_with_intercept_gives_the_minimum_norm_solution():
     reg.fit(X, y)
     assert_allclose(reg.coef_, expected[:-1], rtol=1e-9, atol=1e-12)
     assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------
+# gram_precondition: the Gram matrix's Cholesky factor, or the sketch's
+
+
+@pytest.mark.parametrize("kappa", [1.0, 1e4, 1e8])
+def test_gram_precondition_takes_the_gram_factor_only_when_harmless(kappa):
+    # Accuracy: test_sketch_and_precondition_reaches_lapack_accuracy.
+    A, b = _conditioned(np.random.default_rng(0), 4096, 20, kappa, noise=1e-2)
+    reg = SketchedLinearRegression(
+        solver="gram_precondition", fit_intercept=False, random_state=0
+    ).fit(A, b)
+    if kappa <= 1e4:
+        # d eps kappa^2 is tiny: the Gram factor leaves LSQR a few iterations.
+        assert reg.n_iter_[0] <= 6
+    else:
+        # Its rounding would not be: the sketch preconditions, as for
+        # sketch_and_precondition, with the same iterations.
+        same = SketchedLinearRegression(
+            solver="sketch_and_precondition", fit_intercept=False, random_state=0
+        ).fit(A, b)
+        assert reg.n_iter_[0] == same.n_iter_[0] > 6
+        assert_array_equal(reg.coef_, same.coef_)
+
+
+def test_gram_precondition_with_weights_intercept_and_sparse_matches_lstsq():
+    X, y, w, expected = _weighted_problem()
+    reg = SketchedLinearRegression(solver="gram_precondition", random_state=0)
+    for data in (X, np.asfortranarray(X), sp.csr_matrix(X)):
+        reg.fit(data, y, sample_weight=w)
+        assert_allclose(reg.coef_, expected[:-1], rtol=1e-9)
+        assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
+    # a duplicated column: the Gram matrix is singular, the sketch's SVD gives
+    # the minimum-norm solution
+    X2, y2 = _duplicated_column(n=2000, d=5)
+    reg.set_params(fit_intercept=False).fit(X2, y2)
+    assert_allclose(reg.coef_, la.lstsq(X2, y2)[0], rtol=1e-9, atol=1e-12)
+
+
+def test_auto_sketch_of_half_the_rows_or_more_solves_the_exact_problem():
+    # At n = 2000, d = 20 + 1 the formula asks for 1144 rows: sketching would
+    # cost more than the exact problem, which is solved instead.
+    X, y = _incoherent(np.random.default_rng(15), 2000, 20)
+    reg = SketchedLinearRegression(random_state=0).fit(X, y)
+    assert linf_sketch_size(2000, 21, 1.0, 0.01) > 1000
+    assert reg.sketch_size_ == 2000
+    expected = la.lstsq(np.hstack([X, np.ones((2000, 1))]), y)[0]
+    assert_allclose(reg.coef_, expected[:-1], rtol=1e-9)
+    assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
+    # An explicit size is the user's: it is sketched.
+    assert SketchedLinearRegression(sketch_size=1144).fit(X, y).sketch_size_ == 1144

@@ -141,3 +141,21 @@ def test_device_precondition_without_intercept_factorises_once(
     exact = la.lstsq(root * X, root * y)[0]
     assert_allclose(to_numpy(est.coef_).T, exact, rtol=1e-9, atol=0)
     assert_allclose(to_numpy(est.coef_), expected.coef_, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("name, where", NAMESPACES)
+def test_device_gram_precondition_equals_the_numpy_fit(name, where):
+    xp, where = namespace(name, where)
+    X, y, w = _problem(n_targets=2)
+    params = dict(solver="gram_precondition", random_state=0)
+    expected = SketchedLinearRegression(**params).fit(X, y, sample_weight=w)
+    with config_context(array_api_dispatch=True):
+        est = SketchedLinearRegression(**params).fit(
+            xp.asarray(X, device=where),
+            xp.asarray(y, device=where),
+            sample_weight=xp.asarray(w, device=where),
+        )
+    assert device(est.coef_) == where
+    assert_allclose(to_numpy(est.coef_), expected.coef_, rtol=1e-9, atol=0)
+    assert np.abs(to_numpy(est.n_iter_) - expected.n_iter_).max() <= 2
+    assert expected.n_iter_.max() <= 8  # the Gram factor, not the sketch
