@@ -24,15 +24,13 @@ def _kronecker_sbl(m):
     assert best < nmse["OMP"], nmse
     assert m["svd_ms"] < m["am_ms"]
     # IRS-MIMO: PC-KroSBL (the paper's) beats AM-KroSBL at every SNR in mean
-    # NMSE; at 12 dB its mean, at 12/16/20 dB its median is within 3x of the
-    # paper's published (50-trial mean) NMSE. The means at 16/20 dB are raised
-    # by a few stalled trials (see the report's paper comparison).
+    # NMSE, and its mean over the trials run is within 3x of the paper's
+    # published (50-trial mean) NMSE at 12, 16 and 20 dB
     irs = m["irs_nmse"]
     pc, am = irs["PC-KroSBL (beta=0.8)"], irs["AM-KroSBL"]
     assert len(pc) == len(m["irs_snr_db"]) == 5
     assert all(p < a for p, a in zip(pc, am)), (pc, am)
-    assert m["irs_pc_over_paper_at_12_16_20_db"][0] <= 3, pc
-    assert all(r <= 3 for r in m["irs_pc_median_over_paper_at_12_16_20_db"]), m
+    assert all(r <= 3 for r in m["irs_pc_over_paper_at_12_16_20_db"]), pc
 
 
 def _nb_vs_lr(m):

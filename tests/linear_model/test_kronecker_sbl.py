@@ -213,8 +213,8 @@ def test_m_step_am_equals_coordinatewise_reference():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("beta", [0.0, 0.4])
-def test_numba_am_kernel_equals_the_array_api_m_step(dtype, beta):
+@pytest.mark.parametrize("beta, coupling", [(0.0, 0.0), (0.4, 0.0), (0.0, 0.8)])
+def test_numba_am_kernel_equals_the_array_api_m_step(dtype, beta, coupling):
     from skpapers.linear_model._sbl_kernels import am_m_step
 
     rng = np.random.default_rng(11)
@@ -222,9 +222,14 @@ def test_numba_am_kernel_equals_the_array_api_m_step(dtype, beta):
     Lam = (rng.random(60) ** 2).astype(dtype)
     start = [(rng.random(n) + 0.2).astype(dtype) for n in shape]
     start[2][1] = 0.0
-    expected = m_step_am(Lam, start, tol=1e-6, precision_coupling=beta)
+    modes = (0, 2)  # with coupling: PC-KroSBL's NNLS on modes 0 and 2
+    expected = m_step_am(Lam, start, coupling, modes, 1e-6, beta)
     offsets = np.cumsum([0, *shape]).astype(np.int64)
-    packed = am_m_step(Lam, offsets, np.concatenate(start), beta, 1e-6, 100)
+    coupled = np.array([coupling > 0, False, coupling > 0])
+    passes = 9 if coupling else 100
+    packed = am_m_step(
+        Lam, offsets, np.concatenate(start), beta, coupled, coupling, 1e-5, 1e-6, passes
+    )
     assert packed.dtype == dtype
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     assert_allclose(packed, np.concatenate(expected), rtol=rtol)
@@ -267,6 +272,8 @@ def test_couple_precisions():
 def test_couple_variances_is_nnls_through_the_coupling_matrix():
     from scipy.optimize import nnls
 
+    from skpapers.linear_model import _sbl_kernels
+
     rng = np.random.default_rng(7)
     z = rng.random(9)
     z[[2, 6]] = 0.0  # pruned entries stay out, and out of the neighbourhoods
@@ -275,17 +282,35 @@ def test_couple_variances_is_nnls_through_the_coupling_matrix():
     c = coupling_matrix(9, 0.8)[np.ix_(active, active)]
     g, _ = nnls(c, z[active])
     expected = c @ g
-    assert_allclose(coupled[active], expected + 1e-5 * np.linalg.norm(expected))
+    # the authors' absolute floor
+    assert_allclose(coupled[active], expected + 1e-5)
     assert np.all(coupled[[2, 6]] == 0)
-    # scale-equivariant, so it commutes with the factors' normalisation
-    assert_allclose(couple_variances(3 * z, 0.8), 3 * coupled)
+    assert_allclose(_sbl_kernels.couple_variances(z, 0.8, 1e-5), coupled, rtol=1e-12)
     # beta = 0 is the plain update (plus the floor)
-    assert_allclose(couple_variances(z, 0.0), z + 1e-5 * np.linalg.norm(z) * (z > 0))
+    assert_allclose(couple_variances(z, 0.0), z + 1e-5 * (z > 0))
     # an isolated spike is spread onto its neighbours and damped
     spike = np.full(9, 1e-3)
     spike[4] = 1.0
     out = couple_variances(spike, 0.5)
     assert out[4] < 1.0 and out[3] > 0.1 and out[5] > 0.1
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.8])
+def test_numba_nnls_equals_scipy(beta):
+    from scipy.optimize import nnls
+
+    from skpapers.linear_model._sbl_kernels import nnls as numba_nnls
+
+    rng = np.random.default_rng(13)
+    for trial in range(30):
+        n = int(rng.integers(1, 19))
+        keep = np.sort(rng.choice(18, n, replace=False))
+        # a principal block of C_beta, as PC-KroSBL's, and a general full-rank a
+        c = coupling_matrix(18, beta)[np.ix_(keep, keep)]
+        a = c if trial % 2 else rng.standard_normal((n + 3, n))
+        b = rng.standard_normal(a.shape[0]) * rng.random(a.shape[0]) ** 3
+        expected = nnls(a, b)[0]
+        assert_allclose(numba_nnls(a, b, 3 * n), expected, atol=1e-12, rtol=1e-9)
 
 
 def test_find_kronecker_factors():
@@ -494,9 +519,11 @@ def test_pc_krosbl_equals_a_dense_reference():
                 z = _kron(cols).T @ Lam / (np.prod(shape) // n)
                 if i in modes:
                     c = coupling_matrix(n, beta)
-                    coupled = c @ nnls(c, z)[0]
-                    z = coupled + 1e-5 * np.linalg.norm(coupled)
+                    z = 1e-5 + c @ nnls(c, z)[0]
                 g[i] = z
+            # the authors' normalisation, on which their absolute floor depends
+            norms = [np.linalg.norm(g[0]), np.linalg.norm(g[1])]
+            g = [g[0] / norms[0], g[1] / norms[1], g[2] * norms[0] * norms[1]]
     expected = dense_e_step(A, _kron(g), y, s2)
     assert_allclose(est.gamma_, _kron(g), rtol=1e-6)
     assert_allclose(est.coef_, expected["coef"], rtol=1e-6, atol=1e-9)
