@@ -1,7 +1,6 @@
 """Sparse Bayesian learning with a Kronecker-structured prior: the estimator."""
 
 import contextlib
-import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -10,7 +9,6 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
 from skpapers.utils import (
     check_same_namespace,
@@ -18,6 +16,7 @@ from skpapers.utils import (
     get_namespace,
     is_numpy_namespace,
     keep_state_on_error,
+    single_blas_thread,
 )
 from skpapers.utils._array_api import move_to_namespace
 from skpapers.utils._kronecker import kron
@@ -411,15 +410,9 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
 _SMALL_FOR_THREADS = 128
 
 
-@functools.cache
-def _threadpool_controller():
-    # scanning the loaded libraries costs tens of ms: do it once per process
-    return ThreadpoolController()
-
-
 def _blas_threads(xp, largest):
     if is_numpy_namespace(xp) and largest <= _SMALL_FOR_THREADS:
-        return _threadpool_controller().limit(limits=1, user_api="blas")
+        return single_blas_thread()
     return contextlib.nullcontext()
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from ..utils import get_namespace, import_optional
+from ..utils import get_namespace, import_optional, is_dask
 
 
 def fit_many(estimator, X, Y, *, factors=None, n_jobs=None, return_estimators=False):
@@ -93,7 +93,7 @@ def fit_many(estimator, X, Y, *, factors=None, n_jobs=None, return_estimators=Fa
             "Pass the dictionary shared by the measurement vectors, as X or as factors."
         )
     factors = [] if factors is None else list(factors)
-    if _is_dask(Y):
+    if is_dask(Y):
         if return_estimators:
             raise ValueError(
                 "return_estimators=True needs an in-memory Y; a dask.array Y gives "
@@ -157,10 +157,6 @@ def _fit_many_dask(estimator, X, Y, factors):
         out_dtype=dtype,
     )
     return coef.T
-
-
-def _is_dask(a):
-    return type(a).__module__.split(".")[0] == "dask"
 
 
 def _check_measurements(Y):
