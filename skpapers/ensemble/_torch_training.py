@@ -22,7 +22,6 @@ import numpy as np
 
 from ..utils._torch import check_device, torch_threads
 from ._ensloss_derivatives import loss_derivatives
-from ._solvers import divergence_message
 
 
 def _mlp_forward(params):
@@ -86,6 +85,7 @@ def train_mlp(
     momentum,
     weight_decay,
     batch_size,
+    monitor,
     device="cpu",
 ):
     """Mini-batch SGD with momentum on the ReLU MLP, random or fixed derivatives.
@@ -105,6 +105,7 @@ def train_mlp(
     loss : {"ensloss", "bce", "hinge", "exponential"}
     momentum, weight_decay : float
     batch_size : int
+    monitor : ~skpapers.ensemble._solvers.TrainingMonitor
     device : str, default="cpu"
 
     Returns
@@ -131,6 +132,7 @@ def train_mlp(
             momentum=momentum,
             weight_decay=weight_decay,
             batch_size=batch_size,
+            monitor=monitor,
         )
     trained = _to_numpy(params, X.dtype)
     return trained[0::2], trained[1::2], buffers, n_updates
@@ -179,6 +181,7 @@ def train_module(
     momentum,
     weight_decay,
     batch_size,
+    monitor,
     device="cpu",
 ):
     """Mini-batch SGD with momentum on a torch module (trained in place).
@@ -208,6 +211,7 @@ def train_module(
             momentum=momentum,
             weight_decay=weight_decay,
             batch_size=batch_size,
+            monitor=monitor,
         )
     return _to_numpy(list(module.parameters()), X.dtype), buffers, n_updates
 
@@ -226,7 +230,18 @@ def _to_numpy(tensors, dtype):
 
 
 def _sgd(
-    params, forward, X, Y, velocities, plan, *, loss, momentum, weight_decay, batch_size
+    params,
+    forward,
+    X,
+    Y,
+    velocities,
+    plan,
+    *,
+    loss,
+    momentum,
+    weight_decay,
+    batch_size,
+    monitor,
 ):
     """The SGD loop: ``params`` (leaf tensors) trained in place; buffers returned.
 
@@ -252,12 +267,18 @@ def _sgd(
     n_updates = 0
     for epoch, (lr, boxcox_lambda, order, normals) in enumerate(plan, start=1):
         order_t = torch.as_tensor(order, device=torch_device)
+        loss_sum, max_abs_score = 0.0, 0.0
         for start in range(0, n_samples, batch_size):
             stop = min(start + batch_size, n_samples)
             index = order_t[start:stop]
             margins = Y_t[index] * forward(X_t[index])
+            margins_np = margins.detach().cpu().numpy()
+            max_abs_score = max(max_abs_score, float(np.abs(margins_np).max()))
+            if not np.isfinite(max_abs_score):
+                break
+            loss_sum += float(np.logaddexp(0.0, -margins_np).sum())
             derivatives = loss_derivatives(
-                margins.detach().cpu().numpy(),
+                margins_np,
                 loss,
                 None if normals is None else normals[start:stop],
                 boxcox_lambda,
@@ -274,6 +295,6 @@ def _sgd(
                     v.mul_(momentum).add_(grad)
                     p.sub_(lr * v)
             n_updates += 1
-        if not all(bool(torch.isfinite(p).all()) for p in params):
-            raise ValueError(divergence_message(epoch))
+        finite = all(bool(torch.isfinite(p).all()) for p in params)
+        monitor.end_epoch(epoch, loss_sum / Y.size, max_abs_score, finite)
     return _to_numpy(buffers, X.dtype), n_updates
