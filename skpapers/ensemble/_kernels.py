@@ -78,14 +78,6 @@ def _fixed_derivative(margin, loss_code):
     return -np.exp(-margin)  # exponential
 
 
-@njit(cache=True)
-def _logistic_loss(margin):
-    # log(1 + e^{-s}) without overflow
-    if margin >= 0.0:
-        return np.log1p(np.exp(-margin))
-    return -margin + np.log1p(np.exp(margin))
-
-
 @njit(cache=True, fastmath={"reassoc"})
 def _dot(a, b):
     # Reassociation lets LLVM vectorise the sum; the order is fixed at compile
@@ -145,9 +137,10 @@ def linear_sgd_epoch(
     n_updates : int
         Number of mini-batches, i.e. SGD steps taken.
     loss_sum : float
-        Sum over the epoch's samples and outputs of the logistic loss of the
-        margins (each taken before its batch's step): the monitored training
-        loss, whatever loss drives the steps.
+        Sum over the epoch's samples and outputs of the hinge loss
+        ``max(0, 1 - s)`` of the margins (each taken before its batch's step):
+        the monitored training loss, whatever loss drives the steps (the hinge
+        costs no transcendental function, so watching is free).
     max_abs_score : float
         Largest absolute score seen; ``inf`` when a score was not finite, in
         which case the epoch stops there (before that batch's step).
@@ -175,7 +168,7 @@ def linear_sgd_epoch(
                 if not np.isfinite(margin):
                     return n_updates, loss_sum, np.inf
                 max_abs_score = max(max_abs_score, abs(margin))
-                loss_sum += _logistic_loss(margin)
+                loss_sum += max(0.0, 1.0 - margin)
         for k in range(n_outputs):
             if loss_code == 0:
                 for b in range(size):

@@ -62,9 +62,9 @@ def epoch_plan(
         yield float(lr), current, order, normals
 
 
-#: Mean logistic training loss above which training has collapsed: ten times the
-#: loss of the zero score (log 2), where every model here starts or nearly so.
-COLLAPSED_LOSS = 10 * np.log(2)
+#: Mean hinge training loss above which training has collapsed: ten times the
+#: loss of the zero score (1), where every model here starts or nearly so.
+COLLAPSED_LOSS = 10.0
 #: Largest absolute score of a sound fit: a calibrated loss's steps shrink once
 #: margins pass a few units, so scores this large mean the weights ran away.
 RUNAWAY_SCORE = 1e4
@@ -76,9 +76,9 @@ STILL_FALLING = 0.5
 class TrainingMonitor:
     """Watches the training loss and the scores epoch by epoch; fails loudly.
 
-    The monitored loss is the logistic loss of the margins that the epoch's
-    batches saw before their steps, whatever loss drives the steps, so runs with
-    different losses are watched alike. Divergence (non-finite weights or
+    The monitored loss is the hinge loss ``max(0, 1 - s)`` of the margins that
+    the epoch's batches saw before their steps, whatever loss drives the steps,
+    so runs with different losses are watched alike. Divergence (non-finite weights or
     scores in any epoch; in the call's last epoch, scores beyond
     :data:`RUNAWAY_SCORE` or a loss beyond :data:`COLLAPSED_LOSS`, so that a
     transient spike that training recovers from is allowed) raises a
@@ -117,7 +117,7 @@ class TrainingMonitor:
         if self.losses and self.losses[-1] > COLLAPSED_LOSS:
             self._fail(
                 len(self.losses),
-                f"the training loss (logistic, mean over the epoch) is "
+                f"the training loss (hinge, mean over the epoch) is "
                 f"{self.losses[-1]:.3g}, over ten times that of the zero score",
             )
 
