@@ -199,7 +199,9 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
     def _train(self, X, y, lrs):
         """Run the epochs of ``lrs``; return the monitor that watched them."""
         Y = self._signed_labels(y)
-        monitor = TrainingMonitor(self.lr, float(np.abs(X).max(initial=0.0)))
+        # max of |X| without an |X| temporary the size of the data
+        scale = float(max(X.max(), -X.min())) if X.size else 0.0
+        monitor = TrainingMonitor(self.lr, scale)
         lambdas = []
         plan = epoch_plan(
             self._rng,
