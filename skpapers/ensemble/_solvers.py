@@ -179,9 +179,10 @@ def train_linear(
     Y : ndarray of shape (n_samples, n_outputs)
         +-1 labels, one column per binary (one-vs-rest) problem.
     coef, intercept : ndarrays of shape (n_outputs, n_features), (n_outputs,)
-        Initial parameters; not modified.
+        Initial parameters, updated in place (the estimators keep their state
+        on a failed call with :func:`~skpapers.utils.keep_state_on_error`).
     velocities : list of two ndarrays
-        Momentum buffers of ``coef`` and ``intercept``; not modified.
+        Momentum buffers of ``coef`` and ``intercept``, updated in place.
     plan : iterable
         See :func:`epoch_plan`.
     loss : {"ensloss", "bce", "hinge", "exponential"}
@@ -196,10 +197,6 @@ def train_linear(
     n_updates : int
         Number of SGD steps taken.
     """
-    # The kernel updates in place: work on copies, so a failure (or a
-    # divergence) leaves the caller's arrays as they were.
-    coef, intercept = coef.copy(), intercept.copy()
-    velocities = [v.copy() for v in velocities]
     # A read-only view: the kernel then sees one array type per dtype, whether or
     # not the caller's X is writable (one compilation each).
     X = np.ascontiguousarray(X).view()
