@@ -153,7 +153,7 @@ class TrainingMonitor:
                 f"{tail} of {n} epochs, at {recent / overall:.0%} of its average "
                 "rate per unit of step size): raise max_epochs or lr.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,  # the caller of fit, past its two decorators
             )
 
 
