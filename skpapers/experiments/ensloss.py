@@ -29,8 +29,8 @@ is scored as a constant predictor (majority-class accuracy) and counted in
 accuracy per setting: the overfitting the paper's claim is about.
 
 ``quick`` runs 2 digit pairs with both networks, 2 gene-expression tasks and the
-synthetic set, 5 splits, 50 epochs (93 s measured on two cores shared with
-other jobs, load average about 10). The full run has all 45 pairs, all 9
+synthetic set, 5 splits, 50 epochs (22 s measured on two cores shared with
+other jobs; 93 s at a load average of about 10). The full run has all 45 pairs, all 9
 gene-expression tasks (the classes with at least 7 samples), 5 splits (10 for the
 tabular rows) and the paper's 300 epochs: an estimated 70 minutes on two idle
 cores (per fit at 300 epochs about 2.6 s for the MLP and 6.3 s for the CNN on a
