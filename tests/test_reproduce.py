@@ -92,14 +92,21 @@ def _unfolded(m):
 
 
 def _ensloss(m):
-    # The paper's claim is NOT reproduced at quick size (see the report): EnsLoss
-    # is never significantly better than a fixed loss. What holds is that it
-    # trains as well as they do: no diverged fit, mean test accuracy within two
-    # points of every fixed loss's.
+    # The quick run covers the paper's three regimes (a digit pair with a CNN and
+    # an MLP, a p >> n gene-expression task, label-noise synthetic data). What
+    # must hold: no EnsLoss fit diverges, the synthetic setting overfits (BCE's
+    # train-test gap is large: the regime the claim is about), and every setting
+    # is compared with each fixed loss once per task.
     assert m["diverged"]["ensloss"] == 0
-    accuracy = m["mean_accuracy"]
-    for loss in ("bce", "hinge", "exponential"):
-        assert abs(accuracy["ensloss"] - accuracy[loss]) <= 0.02, accuracy
+    assert m["bce_gap"]["synthetic, MLP 1x128"] > 0.2, m["bce_gap"]
+    assert set(m["counts"]) == {
+        "image pairs, CNN",
+        "image pairs, MLP 3x128",
+        "p >> n tabular, MLP 1x128",
+        "synthetic, MLP 1x128",
+    }
+    for tally in m["counts"].values():
+        assert len({sum(c.values()) for c in tally.values()}) == 1, tally
 
 
 HEADLINES = {
@@ -109,7 +116,7 @@ HEADLINES = {
     "online_odl": (_online_odl, True),
     "sketched_linf": (_sketched_linf, True),
     "unfolded": (_unfolded, True),
-    "ensloss": (_ensloss, False),
+    "ensloss": (_ensloss, None),
 }
 
 

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..utils import check_partial_fit_classes, keep_state_on_error
 from ..utils._docstrings import fill_doc
 from ._ensloss_derivatives import LOSSES
-from ._solvers import cosine_schedule, epoch_plan
+from ._solvers import TrainingMonitor, cosine_schedule, epoch_plan
 
 _DTYPES = [np.float64, np.float32]
 
@@ -131,7 +131,10 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
         classes = np.unique(y)
         self._check_options(classes)
         self._initialize(classes, X.shape[1], X.dtype)
-        return self._train(X, y, cosine_schedule(self.lr, self.max_epochs))
+        lrs = cosine_schedule(self.lr, self.max_epochs)
+        monitor = self._train(X, y, lrs)
+        monitor.warn_if_still_falling(lrs)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keep_state_on_error
@@ -161,7 +164,8 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
             self._initialize(classes_, X.shape[1], X.dtype)
         else:
             X = X.astype(self._dtype, copy=False)
-        return self._train(X, y, [self.lr])
+        self._train(X, y, [self.lr])
+        return self
 
     def _check_options(self, classes):
         if classes.size < 2:
@@ -193,7 +197,11 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
         return np.where(positive, 1.0, -1.0).astype(self._dtype)
 
     def _train(self, X, y, lrs):
+        """Run the epochs of ``lrs``; return the monitor that watched them."""
         Y = self._signed_labels(y)
+        # max of |X| without an |X| temporary the size of the data
+        scale = float(max(X.max(), -X.min())) if X.size else 0.0
+        monitor = TrainingMonitor(self.lr, scale)
         lambdas = []
         plan = epoch_plan(
             self._rng,
@@ -212,12 +220,14 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
             momentum=self.momentum,
             weight_decay=self.weight_decay,
             batch_size=min(self.batch_size, X.shape[0]),
+            monitor=monitor,
         )
         self.t_ += self._solve(X, Y, plan, settings)
+        monitor.finish()
         if self.loss == "ensloss":
             self.boxcox_lambda_ = lambdas[-1]
         self.n_iter_ += len(lambdas)
-        return self
+        return monitor
 
     def decision_function(self, X):
         """Scores of the binary problems.

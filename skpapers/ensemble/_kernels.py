@@ -136,6 +136,14 @@ def linear_sgd_epoch(
     -------
     n_updates : int
         Number of mini-batches, i.e. SGD steps taken.
+    loss_sum : float
+        Sum over the epoch's samples and outputs of the hinge loss
+        ``max(0, 1 - s)`` of the margins (each taken before its batch's step):
+        the monitored training loss, whatever loss drives the steps (the hinge
+        costs no transcendental function, so watching is free).
+    max_abs_score : float
+        Largest absolute score seen; ``inf`` when a score was not finite, in
+        which case the epoch stops there (before that batch's step).
     """
     n_samples, n_features = X.shape
     n_outputs = Y.shape[1]
@@ -145,6 +153,8 @@ def linear_sgd_epoch(
     grad_coef = np.empty((n_outputs, n_features), dtype=X.dtype)
     grad_intercept = np.empty(n_outputs, dtype=X.dtype)
     n_updates = 0
+    loss_sum = 0.0
+    max_abs_score = 0.0
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         size = stop - start
@@ -152,6 +162,13 @@ def linear_sgd_epoch(
             i = order[start + b]
             for k in range(n_outputs):
                 margins[k, b] = Y[i, k] * (intercept[k] + _dot(X[i], coef[k]))
+                margin = margins[k, b]
+                # A NaN margin would break the rank assignment below (a tie
+                # group of size 0): stop, and let the caller raise.
+                if not np.isfinite(margin):
+                    return n_updates, loss_sum, np.inf
+                max_abs_score = max(max_abs_score, abs(margin))
+                loss_sum += max(0.0, 1.0 - margin)
         for k in range(n_outputs):
             if loss_code == 0:
                 for b in range(size):
@@ -185,4 +202,4 @@ def linear_sgd_epoch(
             velocity_intercept[k] = v
             intercept[k] -= lr * v
         n_updates += 1
-    return n_updates
+    return n_updates, loss_sum, max_abs_score

@@ -22,7 +22,6 @@ import numpy as np
 
 from ..utils._torch import check_device, torch_threads
 from ._ensloss_derivatives import loss_derivatives
-from ._solvers import divergence_message
 
 
 def _mlp_forward(params):
@@ -30,9 +29,10 @@ def _mlp_forward(params):
     import torch
 
     def forward(hidden):
+        # addmm: the product and the bias in one operation (and one backward)
         for layer in range(0, len(params) - 2, 2):
-            hidden = torch.relu(hidden @ params[layer] + params[layer + 1])
-        return hidden @ params[-2] + params[-1]
+            hidden = torch.relu(torch.addmm(params[layer + 1], hidden, params[layer]))
+        return torch.addmm(params[-1], hidden, params[-2])
 
     return forward
 
@@ -86,6 +86,7 @@ def train_mlp(
     momentum,
     weight_decay,
     batch_size,
+    monitor,
     device="cpu",
 ):
     """Mini-batch SGD with momentum on the ReLU MLP, random or fixed derivatives.
@@ -105,6 +106,7 @@ def train_mlp(
     loss : {"ensloss", "bce", "hinge", "exponential"}
     momentum, weight_decay : float
     batch_size : int
+    monitor : ~skpapers.ensemble._solvers.TrainingMonitor
     device : str, default="cpu"
 
     Returns
@@ -131,6 +133,7 @@ def train_mlp(
             momentum=momentum,
             weight_decay=weight_decay,
             batch_size=batch_size,
+            monitor=monitor,
         )
     trained = _to_numpy(params, X.dtype)
     return trained[0::2], trained[1::2], buffers, n_updates
@@ -179,6 +182,7 @@ def train_module(
     momentum,
     weight_decay,
     batch_size,
+    monitor,
     device="cpu",
 ):
     """Mini-batch SGD with momentum on a torch module (trained in place).
@@ -208,6 +212,7 @@ def train_module(
             momentum=momentum,
             weight_decay=weight_decay,
             batch_size=batch_size,
+            monitor=monitor,
         )
     return _to_numpy(list(module.parameters()), X.dtype), buffers, n_updates
 
@@ -226,7 +231,18 @@ def _to_numpy(tensors, dtype):
 
 
 def _sgd(
-    params, forward, X, Y, velocities, plan, *, loss, momentum, weight_decay, batch_size
+    params,
+    forward,
+    X,
+    Y,
+    velocities,
+    plan,
+    *,
+    loss,
+    momentum,
+    weight_decay,
+    batch_size,
+    monitor,
 ):
     """The SGD loop: ``params`` (leaf tensors) trained in place; buffers returned.
 
@@ -247,33 +263,45 @@ def _sgd(
     buffers = [
         torch.tensor(v, dtype=X_t.dtype, device=torch_device) for v in velocities
     ]
-    decayed = [p.ndim >= 2 for p in params]  # weights, not biases
+    decayed = [i for i, p in enumerate(params) if p.ndim >= 2]  # not biases
     n_samples = X.shape[0]
     n_updates = 0
     for epoch, (lr, boxcox_lambda, order, normals) in enumerate(plan, start=1):
+        # One gather per epoch; the batches are then views (small nets spend
+        # their time in per-operation overhead, not in arithmetic).
         order_t = torch.as_tensor(order, device=torch_device)
+        X_epoch, Y_epoch = X_t[order_t], Y_t[order_t]
+        loss_sum, max_abs_score = 0.0, 0.0
         for start in range(0, n_samples, batch_size):
             stop = min(start + batch_size, n_samples)
-            index = order_t[start:stop]
-            margins = Y_t[index] * forward(X_t[index])
+            margins = Y_epoch[start:stop] * forward(X_epoch[start:stop])
+            margins_np = margins.detach().cpu().numpy()
+            max_abs_score = max(max_abs_score, float(np.abs(margins_np).max()))
+            if not np.isfinite(max_abs_score):
+                break
+            loss_sum += float(np.maximum(1.0 - margins_np, 0.0).sum())
             derivatives = loss_derivatives(
-                margins.detach().cpu().numpy(),
+                margins_np,
                 loss,
                 None if normals is None else normals[start:stop],
                 boxcox_lambda,
             )
-            derivatives = torch.as_tensor(
-                derivatives, dtype=X_t.dtype, device=torch_device
+            # The gradient of sum(g * s) / B with g fixed: backpropagate g / B.
+            weights = torch.as_tensor(
+                derivatives / (stop - start), dtype=X_t.dtype, device=torch_device
             )
-            objective = (derivatives * margins).sum() / (stop - start)
-            grads = torch.autograd.grad(objective, params)
+            grads = list(torch.autograd.grad(margins, params, grad_outputs=weights))
             with torch.no_grad():
-                for p, v, grad, decay in zip(params, buffers, grads, decayed):
-                    if decay:
-                        grad = grad + weight_decay * p
-                    v.mul_(momentum).add_(grad)
-                    p.sub_(lr * v)
+                if weight_decay:
+                    torch._foreach_add_(
+                        [grads[i] for i in decayed],
+                        [params[i] for i in decayed],
+                        alpha=weight_decay,
+                    )
+                torch._foreach_mul_(buffers, momentum)
+                torch._foreach_add_(buffers, grads)
+                torch._foreach_add_(params, buffers, alpha=-lr)
             n_updates += 1
-        if not all(bool(torch.isfinite(p).all()) for p in params):
-            raise ValueError(divergence_message(epoch))
+        finite = all(bool(torch.isfinite(p).all()) for p in params)
+        monitor.end_epoch(epoch, loss_sum / Y.size, max_abs_score, finite)
     return _to_numpy(buffers, X.dtype), n_updates

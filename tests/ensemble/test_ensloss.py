@@ -60,7 +60,7 @@ def test_kernel_matches_numpy_reference_step_for_step(loss, n_outputs):
     coef, intercept = np.zeros((n_outputs, 4)), np.zeros(n_outputs)
     v_coef, v_intercept = np.zeros_like(coef), np.zeros_like(intercept)
     for (index, z), (coef_ref, intercept_ref) in zip(zip(batches, normals), expected):
-        n_steps = linear_sgd_epoch(
+        n_steps, *_ = linear_sgd_epoch(
             _readonly(X[index]),
             Y[index],
             coef,
@@ -83,7 +83,7 @@ def test_kernel_matches_numpy_reference_step_for_step(loss, n_outputs):
     # and a whole epoch in one call equals the same steps
     coef, intercept = np.zeros((n_outputs, 4)), np.zeros(n_outputs)
     v_coef, v_intercept = np.zeros_like(coef), np.zeros_like(intercept)
-    n_steps = linear_sgd_epoch(
+    n_steps, *_ = linear_sgd_epoch(
         _readonly(X),
         Y,
         coef,

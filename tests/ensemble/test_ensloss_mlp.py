@@ -9,6 +9,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skpapers import EnsLossClassifier, EnsLossMLPClassifier
 from skpapers.ensemble import _networks
 from skpapers.ensemble._ensloss_derivatives import DERIVATIVE_SHIFT, loss_derivatives
+from skpapers.ensemble._solvers import TrainingMonitor
 from skpapers.utils._torch import check_device
 from skpapers.utils.estimator_checks import (
     check_bad_input_raises,
@@ -76,13 +77,21 @@ def test_torch_training_matches_numpy_backprop_step_for_step(loss, n_outputs):
     batches = [order[i : i + 10] for i in range(0, 45, 10)]
     normals = [rng.standard_normal((len(b), n_outputs)) for b in batches]
     settings = dict(loss=loss, momentum=0.9, weight_decay=0.01)
+    monitor = TrainingMonitor(lr=0.1, feature_scale=1.0)
 
     velocities = [np.zeros_like(p) for pair in zip(coefs, intercepts) for p in pair]
     ours = (coefs, intercepts)
     for step, (index, z) in enumerate(zip(batches, normals), start=1):
         epoch = [(0.1, -0.5, np.arange(len(index)), z)]
         *ours, velocities, n_updates = _torch_training.train_mlp(
-            X[index], Y[index], *ours, velocities, epoch, batch_size=10, **settings
+            X[index],
+            Y[index],
+            *ours,
+            velocities,
+            epoch,
+            batch_size=10,
+            monitor=monitor,
+            **settings,
         )
         assert n_updates == 1
         expected = _reference_mlp_steps(
