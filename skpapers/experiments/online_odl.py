@@ -420,9 +420,11 @@ def run(*, quick, track, random_state):
         },
         {
             "quantity": "NoncvxSFW (authors' rule) error after the stream",
-            "paper": "converges (error curve falls below 1e-2; Fig. convergence)",
+            "paper": "converges; the authors' plotting script "
+            "(paperNoncvxSFW_conv_difftheta.py, n=10, theta=0.5) marks its curve "
+            "between 0.002 and 0.02",
             "ours": _spread(synthetic[protocol][AUTHORS]),
-            "note": "agrees" if authors < 1e-2 else "differs",
+            "note": "agrees" if authors < 0.02 else "differs",
         },
         {
             "quantity": "proposed vs online alternating DL (Mairal) and batch MSP",
