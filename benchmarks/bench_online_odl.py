@@ -5,7 +5,8 @@ Both contenders are fed the same stream, one ``partial_fit`` per mini-batch of 2
 samples: ``y = D0 x`` with a random orthogonal ``D0`` (n = 64) and Bernoulli-Gaussian
 codes (rate 0.3), 100,000 samples in all. The time is the whole stream (so the
 speed-up is the ratio of throughputs in samples per second), the quality the
-recovery error ``1 - ||C C0^T||_4^4 / n`` of the final dictionary (0 is a signed
+recovery error ``|sum((C C0^T)^4) / n - 1|`` (the authors' metric) of the final
+dictionary (0 is a signed
 permutation of ``D0``). MiniBatchDictionaryLearning runs with ``n_components=64``
 and its default ``fit_algorithm="lars"``, then with ``"cd"`` (faster, same
 dictionary here). Smoke: n = 16, 5,120 samples.

@@ -31,13 +31,14 @@ against ``k`` compares FW-ODL with MSP (batch, same objective),
 MiniBatchDictionaryLearning, and two fixed orthogonal bases: the 2-D DCT and PCA.
 
 The claim is counted as supported when, on the authors' protocol, FW-ODL's median
-error is below 0.05 and at or below MiniBatchDictionaryLearning's; on the patches
-it streams at least 10 times faster than MiniBatchDictionaryLearning, and its
+error is below 0.05 and at or below MiniBatchDictionaryLearning's; fed the same
+stream of mini-batches of 256 (n = 30 quick, 64 full, theta = 0.3) it is at least
+10 times faster than MiniBatchDictionaryLearning; and on the patches its
 ``k = 8`` error is within 5 % of batch MSP's (online matches batch) and within
 15 % of MiniBatchDictionaryLearning with OMP.
 
-``quick``: the same protocol at n = 16 (theta = 0.3) and n = 24 (theta = 0.5) with
-4,000 samples, 10 trials, 20,000 training patches (about 30 s on two cores). Full:
+``quick``: the same protocol at n = 12 (theta = 0.3) and n = 16 (theta = 0.5) with
+2,000 samples, 10 trials, 20,000 training patches. Full:
 n = 50 and n = 64 with 100,000 samples and 10 trials (the authors ran 100: a trial
 streams 100,000 single samples, each an SVD, so 100 trials of four methods do not
 fit two cores), 100,000 patches.
@@ -75,16 +76,18 @@ DEFAULT = "FW-ODL, defaults"
 AUTHORS = "FW-ODL, authors' rule (NoncvxSFW)"
 MSP = "MSP (batch, all samples)"
 MBDL = "MiniBatchDictionaryLearning (online, batches of 256)"
+DEFAULT_256 = "FW-ODL, defaults, batches of 256"
 
 
 def _config(quick):
     if quick:
         return dict(
-            settings=[(16, 0.3), (24, 0.5)],
-            n_samples=4_000,
+            settings=[(12, 0.3), (16, 0.5)],
+            n_samples=2_000,
             n_trials=10,
             n_patches=20_000,
             patch_passes=3,
+            throughput=(30, 200),
         )
     return dict(
         settings=[(50, 0.3), (64, 0.5)],
@@ -92,6 +95,7 @@ def _config(quick):
         n_trials=10,
         n_patches=100_000,
         patch_passes=3,
+        throughput=(64, 400),
     )
 
 
@@ -111,9 +115,13 @@ def _synthetic_trial(n, theta, n_samples, seed):
     # estimators draw orthogonal matrices alike
     est_seed = seed + 1
 
-    def stream(**params):
+    def stream(batch_size=1, **params):
         odl = OnlineOrthogonalDictionaryLearning(
-            batch_size=1, max_iter=1, shuffle=False, random_state=est_seed, **params
+            batch_size=batch_size,
+            max_iter=1,
+            shuffle=False,
+            random_state=est_seed,
+            **params,
         )
         return odl.fit(X).components_
 
@@ -140,6 +148,8 @@ def _synthetic_trial(n, theta, n_samples, seed):
         AUTHORS: lambda: stream(**AUTHORS_RULE),
         MSP: batch,
         MBDL: alternating,
+        # the same mini-batches as MiniBatchDictionaryLearning
+        DEFAULT_256: lambda: stream(batch_size=BATCH_SIZE),
     }
     errors, seconds = {}, {}
     for name, method in runs.items():
@@ -148,6 +158,39 @@ def _synthetic_trial(n, theta, n_samples, seed):
         seconds[name] = time.perf_counter() - start
         errors[name] = dictionary_recovery_error(components, dictionary)
     return errors, seconds
+
+
+def _throughput(n, n_batches, seed):
+    """Seconds and final error of FW-ODL (defaults) and MiniBatchDictionaryLearning
+    fed the same stream of mini-batches of 256, one ``partial_fit`` each."""
+    from sklearn.decomposition import MiniBatchDictionaryLearning
+
+    from skpapers import OnlineOrthogonalDictionaryLearning
+    from skpapers.datasets import make_orthogonal_sparse
+    from skpapers.decomposition import dictionary_recovery_error
+
+    X, dictionary, _ = make_orthogonal_sparse(
+        n_batches * BATCH_SIZE, n, nonzero_rate=0.3, random_state=seed
+    )
+    contenders = {
+        "FW-ODL, defaults": OnlineOrthogonalDictionaryLearning(random_state=seed + 1),
+        "MiniBatchDictionaryLearning": MiniBatchDictionaryLearning(
+            n_components=n,
+            batch_size=BATCH_SIZE,
+            fit_algorithm="cd",
+            random_state=seed + 1,
+        ),
+    }
+    seconds, errors = {}, {}
+    for name, estimator in contenders.items():
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for batch in np.split(X, n_batches):
+                estimator.partial_fit(batch)
+        seconds[name] = time.perf_counter() - start
+        errors[name] = dictionary_recovery_error(estimator.components_, dictionary)
+    return seconds, errors
 
 
 def _patches(image, n_patches, seed):
@@ -196,12 +239,13 @@ def _patch_part(config, random_state):
     batches = np.array_split(X_train, max(1, len(X_train) // BATCH_SIZE))
 
     learned, seconds = {}, {}
-    start = time.perf_counter()
     odl = OnlineOrthogonalDictionaryLearning(random_state=random_state)
     for _ in range(config["patch_passes"]):
+        start = time.perf_counter()
         for batch in batches:
             odl.partial_fit(batch)
-    seconds["FW-ODL (online)"] = time.perf_counter() - start
+        # the first pass: the work MiniBatchDictionaryLearning does below
+        seconds.setdefault("FW-ODL (online)", time.perf_counter() - start)
     learned["FW-ODL (online)"] = odl.components_
 
     start = time.perf_counter()
@@ -313,7 +357,7 @@ def run(*, quick, track, random_state):
                 "method": name,
                 "error (median, IQR)": f"{errors[k8]:.4f}",
                 "trials": 1,
-                "seconds per trial": patch_seconds[name],
+                "seconds per trial": patch_seconds[name],  # one pass
             }
         )
 
@@ -323,10 +367,20 @@ def run(*, quick, track, random_state):
         for setting in settings
     }
     ours, authors = median[protocol][DEFAULT], median[protocol][AUTHORS]
-    speedup = (
-        patch_seconds["MiniBatchDictionaryLearning + OMP"]
-        / patch_seconds[odl_patch_name]
-    )
+    n_tp, n_batches_tp = config["throughput"]
+    tp_seconds, tp_errors = _throughput(n_tp, n_batches_tp, random_state)
+    speedup = tp_seconds["MiniBatchDictionaryLearning"] / tp_seconds[DEFAULT]
+    for name in tp_seconds:
+        table.append(
+            {
+                "data": f"synthetic n={n_tp}, theta=0.3, {n_batches_tp} batches "
+                f"of {BATCH_SIZE}",
+                "method": name,
+                "error (median, IQR)": f"{tp_errors[name]:.4f}",
+                "trials": 1,
+                "seconds per trial": tp_seconds[name],
+            }
+        )
     odl_patch = curves[odl_patch_name][k8]
     msp_patch = curves["MSP (batch)"][k8]
     omp_patch = curves["MiniBatchDictionaryLearning + OMP"][k8]
@@ -347,8 +401,10 @@ def run(*, quick, track, random_state):
         f"{median[hard][AUTHORS]:.4f}. Image patches, k=8: relative error "
         f"{odl_patch:.4f} (MSP {msp_patch:.4f}, MiniBatchDictionaryLearning+OMP "
         f"{omp_patch:.4f}, DCT {curves['2-D DCT (fixed)'][k8]:.4f}, PCA "
-        f"{curves['PCA (batch)'][k8]:.4f}); FW-ODL streams the patches "
-        f"{speedup:.0f}x faster than MiniBatchDictionaryLearning."
+        f"{curves['PCA (batch)'][k8]:.4f}). On the same mini-batches of "
+        f"{BATCH_SIZE} (n={n_tp}), FW-ODL streams {speedup:.1f}x faster than "
+        f"MiniBatchDictionaryLearning (errors {tp_errors[DEFAULT]:.4f} vs "
+        f"{tp_errors['MiniBatchDictionaryLearning']:.4f})."
     )
     size_note = (
         "" if not quick else f" (quick size: n={protocol[0]}, {n_samples} samples)"
@@ -364,9 +420,11 @@ def run(*, quick, track, random_state):
         },
         {
             "quantity": "NoncvxSFW (authors' rule) error after the stream",
-            "paper": "converges (error curve falls below 1e-2; Fig. convergence)",
+            "paper": "converges; the authors' plotting script "
+            "(paperNoncvxSFW_conv_difftheta.py, n=10, theta=0.5) marks its curve "
+            "between 0.002 and 0.02",
             "ours": _spread(synthetic[protocol][AUTHORS]),
-            "note": "agrees" if authors < 1e-2 else "differs",
+            "note": "agrees" if authors < 0.02 else "differs",
         },
         {
             "quantity": "proposed vs online alternating DL (Mairal) and batch MSP",
@@ -379,11 +437,24 @@ def run(*, quick, track, random_state):
             else "differs: MiniBatchDictionaryLearning recovers better here",
         },
         {
+            "quantity": "defaults vs authors' rule on the protocol",
+            "paper": "- (the authors' rule is theirs)",
+            "ours": f"{_spread(synthetic[protocol][DEFAULT])} vs "
+            f"{_spread(synthetic[protocol][AUTHORS])}",
+            "note": "agrees (no worse)"
+            if ours <= authors
+            else "the defaults' step 8/(t+1) decays faster than 2/(t+1)^(3/4) "
+            "after t = 200: ahead after 100,000 samples (n=50, medians of 7 trials: "
+            "0.0018 vs 0.0022, estimator Notes), behind on short streams",
+        },
+        {
             "quantity": f"defaults vs authors' rule at n={hard[0]}, theta={hard[1]}",
             "paper": "not reported",
             "ours": f"{_spread(synthetic[hard][DEFAULT])} vs "
             f"{_spread(synthetic[hard][AUTHORS])}",
-            "note": "the l3 objective leaves the random start slowly on dense codes",
+            "note": "with batch size 1 both recover; with mini-batches of 256 (few "
+            "steps) the l3 rule does not leave the random start on dense codes "
+            "(0.585 vs 0.004 at n=64, theta=0.5, estimator Notes)",
         },
     ]
     return ExperimentResult(
