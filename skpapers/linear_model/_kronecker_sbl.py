@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skpapers.utils import (
+    check_magnitude,
     check_same_namespace,
     device,
     get_namespace,
@@ -349,8 +350,11 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
     def _validate_dense(self, X, y):
         xp, _ = get_namespace(X)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], y_numeric=True)
-        y = xp.astype(move_to_namespace(y, xp, device(X)), X.dtype)
-        return X, y, xp
+        y = move_to_namespace(y, xp, device(X))
+        check_magnitude(X, "X")
+        # checked before the cast to X's dtype, where it would become inf
+        check_magnitude(y, "y", dtype=X.dtype)
+        return X, xp.astype(y, X.dtype), xp
 
     def _check_prune_threshold(self, n_modes):
         threshold = self.prune_threshold
@@ -436,7 +440,7 @@ def _check_array(a, xp, where, name):
         a = xp.astype(a, xp.float64)
     if not bool(xp.all(xp.isfinite(a))):
         raise ValueError(f"{name} contains NaN or infinity.")
-    return a
+    return check_magnitude(a, name)
 
 
 def _check_factors(factors, xp, where):

@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
 
 from ..sketching import SKETCHES, make_sketch
 from ..utils import (
+    check_magnitude,
     check_same_namespace,
     dask_rows,
     device,
@@ -323,14 +324,10 @@ class SketchedLinearRegression(RegressorMixin, BaseEstimator):
         where = "cpu" if numpy else device(X)
         wide = widest_float(xp, where)
         y = xp.astype(np.asarray(y) if numpy else move_to_namespace(y, xp, where), wide)
-        if X.dtype == xp.float32 and bool(
-            xp.any(xp.abs(y) > float(xp.finfo(xp.float32).max))
-        ):
-            raise ValueError(
-                "y has values outside the float32 range of X (above "
-                f"{float(xp.finfo(xp.float32).max):.3g} in magnitude): the "
-                "coefficients cannot be represented in float32. Pass X as float64."
-            )
+        # Finite values whose Gram matrix overflows would reach LAPACK as inf
+        # (where an SVD can spin for ever): refused here, in X's dtype.
+        check_magnitude(X.data if sp.issparse(X) else X, "X")
+        check_magnitude(y, "y", dtype=X.dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=wide, ensure_non_negative=True

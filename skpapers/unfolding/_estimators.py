@@ -14,29 +14,29 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..utils import keep_state_on_error
+from ..utils import check_magnitude, keep_state_on_error
 from ..utils._docstrings import fill_doc
 
 _DTYPES = [np.float64, np.float32]
 
 
 def _check_scale(values, name, dtype):
-    """Reject values whose squares, summed over a row, overflow ``dtype``.
-
-    The networks minimise squared errors (``||x_T - x||^2`` or ``||y - A x_T||^2``)
-    and multiply by ``A^T A``: entries beyond ``sqrt(max / n_columns)`` of the
-    working dtype make them inf and every prediction NaN. The problem is not
-    scale-invariant (``lam`` is absolute), so the data are not rescaled silently.
-    """
+    # The networks minimise squared errors over a row (``||x_T - x||^2`` or
+    # ``||y - A x_T||^2``) and multiply by ``A^T A``; the problem is not
+    # scale-invariant (``lam`` is absolute), so the data are not rescaled silently.
     values = np.asarray(values)
-    limit = np.sqrt(np.finfo(dtype).max / max(values.shape[-1], 1))
-    largest = np.max(np.abs(values)) if values.size else 0.0
-    if not largest < limit:  # also catches inf and NaN
+    check_magnitude(values, name, dtype, n_summed=values.shape[-1])
+
+
+def _check_step_finite(A, dtype):
+    # The layers start from ISTA's step 1 / ||A||_2^2, which must be finite.
+    norm = float(np.linalg.norm(np.asarray(A, dtype=np.float64), 2))
+    if not norm * norm * float(np.finfo(dtype).max) > 1.0:
         raise ValueError(
-            f"{name} has entries of magnitude up to {largest:.3g}, beyond "
-            f"{limit:.3g}, the largest whose squared errors stay finite in "
-            f"{np.dtype(dtype).name}: rescale the data (and lam with it), or pass "
-            "float64 arrays."
+            f"The measurement matrix has spectral norm {norm:.3g}, so the ISTA "
+            f"step 1 / ||A||^2 overflows {np.dtype(dtype).name}. Without "
+            "measurement_matrix, A is estimated from (X, y), and these data carry "
+            "(numerically) no signal: rescale X and y, or pass measurement_matrix."
         )
 
 
@@ -182,7 +182,9 @@ class _BaseUnfolded(RegressorMixin, BaseEstimator):
                 )
             # Least-squares estimate of the forward model X ~ signals A^T: the
             # LISTA layers start as ISTA on it.
-            return np.linalg.lstsq(signals, X, rcond=None)[0].T.astype(X.dtype)
+            A = np.linalg.lstsq(signals, X, rcond=None)[0].T.astype(X.dtype)
+            _check_step_finite(A, X.dtype)
+            return A
         A = check_array(
             self.measurement_matrix, dtype=X.dtype, input_name="measurement_matrix"
         )
@@ -204,6 +206,7 @@ class _BaseUnfolded(RegressorMixin, BaseEstimator):
                 "about the signal."
             )
         _check_scale(A, "measurement_matrix", X.dtype)
+        _check_step_finite(A, X.dtype)
         return A
 
     def _path(self, X):

@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import math
 
 import numpy as np
 
@@ -53,22 +54,25 @@ def keep_state_on_error(method):
     return wrapper
 
 
-def check_magnitude(array, name="X", dtype=None):
+def check_magnitude(array, name="X", dtype=None, n_summed=None):
     """Raise a ``ValueError`` if sums of squares of ``array`` overflow ``dtype``.
 
-    Every method here forms norms, Gram matrices or variances, so finite values
-    whose squares overflow the working dtype (float32 from about 1e19, float64
-    from about 1e154) would come back as ``inf``/``NaN`` fitted arrays. Such input
-    is refused up front, with the remedy in the message.
+    Every method here forms norms, Gram matrices, variances or squared errors, so
+    finite values whose squares overflow the working dtype (float32 from about
+    1e19, float64 from about 1e154) would come back as ``inf``/``NaN`` fitted
+    arrays. Such input is refused up front, with the remedy in the message.
 
     Parameters
     ----------
     array : ndarray
-        Validated, finite input (any real or complex floating dtype).
+        Validated input (any real or complex floating dtype).
     name : str, default="X"
         Name of the input, for the message.
     dtype : dtype, default=None
         The dtype the computation runs in; ``None``: ``array.dtype``.
+    n_summed : int, default=None
+        How many squares one sum adds up (e.g. ``array.shape[-1]`` for norms of
+        rows); ``None``: all of them, ``array.size``.
 
     Returns
     -------
@@ -84,19 +88,27 @@ def check_magnitude(array, name="X", dtype=None):
     >>> check_magnitude(np.full(3, 1e20, dtype=np.float32))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    ValueError: X has values up to 1e+20, whose squares overflow float32: ...
+    ValueError: X has values of magnitude up to 1e+20, whose squares overflow ...
     """
-    dtype = np.dtype(array.dtype if dtype is None else dtype)
-    if array.size == 0 or dtype.kind not in "fc":
+    from ._array_api import get_namespace
+
+    xp, _ = get_namespace(array)
+    size = math.prod(array.shape)
+    if size == 0 or not xp.isdtype(array.dtype, ("real floating", "complex floating")):
         return array
-    largest = float(np.max(np.abs(array)))
-    limit = float(np.sqrt(np.finfo(dtype).max / max(array.size, 1)))
-    if largest > limit:
+    dtype = array.dtype if dtype is None else dtype
+    finfo = xp.finfo(dtype)
+    dtype_name = getattr(dtype, "__name__", None) or str(dtype).split(".")[-1]
+    n_summed = size if n_summed is None else n_summed
+    largest = float(xp.max(xp.abs(array)))
+    limit = math.sqrt(float(finfo.max) / max(n_summed, 1))
+    if not largest <= limit:  # NaN compares False too
         raise ValueError(
-            f"{name} has values up to {largest:.3g}, whose squares overflow "
-            f"{dtype.name}: rescale it (e.g. StandardScaler, or divide by a "
-            f"constant) so that values stay below {limit:.3g}"
-            + (", or pass float64 data." if dtype == np.float32 else ".")
+            f"{name} has values of magnitude up to {largest:.3g}, whose squares "
+            f"overflow {dtype_name} (sums of them are not finite): rescale it "
+            "(e.g. StandardScaler, or divide by a constant) so that values stay "
+            f"below {limit:.3g}"
+            + (", or pass float64 data." if "float32" in dtype_name else ".")
         )
     return array
 

@@ -693,3 +693,19 @@ def test_failed_fit_keeps_the_fitted_state():
         est.fit(None, y[:-1], factors=factors)
     assert_allclose(est.coef_, before)
     assert est.n_features_in_ == 30
+
+
+@pytest.mark.parametrize("use_factors", [False, True])
+def test_measurements_whose_squares_overflow_are_refused(use_factors):
+    # float32 measurements near 4.5e36: ||y||^2 overflows, and the noise variance
+    # used to come back as inf without an error
+    rng = np.random.default_rng(0)
+    A1, A2 = rng.standard_normal((3, 4)), rng.standard_normal((2, 3))
+    y = np.full(6, -4.5e36, dtype=np.float32)
+    if use_factors:
+        fit = lambda: KroneckerSBL().fit(None, y, factors=[A1, A2])  # noqa: E731
+    else:
+        X = np.kron(A1, A2).astype(np.float32)
+        fit = lambda: KroneckerSBL(feature_shape=(4, 3)).fit(X, y)  # noqa: E731
+    with pytest.raises(ValueError, match="y has values of magnitude .* float32"):
+        fit()

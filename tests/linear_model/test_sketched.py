@@ -475,3 +475,12 @@ def test_auto_sketch_of_half_the_rows_or_more_solves_the_exact_problem():
     assert_allclose(reg.intercept_, expected[-1], rtol=1e-9)
     # An explicit size is the user's: it is sketched.
     assert SketchedLinearRegression(sketch_size=1144).fit(X, y).sketch_size_ == 1144
+
+
+def test_values_whose_gram_matrix_overflows_are_refused_not_hung():
+    # float32 X near 7e37: X^T X overflowed to inf, and the SVD of the Gram
+    # factorisation spun in LAPACK without returning
+    X = np.random.default_rng(0).standard_normal((7, 4)).astype(np.float32) * 7e37
+    y = np.zeros(7, dtype=np.float32)
+    with pytest.raises(ValueError, match="X has values of magnitude .* float32"):
+        SketchedLinearRegression(sketch_size=50).fit(X, y)

@@ -310,3 +310,13 @@ def test_failed_first_fit_leaves_the_estimator_unfitted(data):
     assert not hasattr(est, "n_features_in_")
     with pytest.raises(NotFittedError):
         est.predict(Y_test)
+
+
+def test_data_without_signal_cannot_start_the_layers():
+    # measurements near 1e-301: the estimated A is ~1e-270, and ISTA's step
+    # 1 / ||A||^2 used to overflow into infinite thresholds without an error
+    X = np.full((4, 2), 1.26e-301)
+    y = np.full((4, 2), -1.3e-31)
+    net = UnfoldedISTA(n_layers=2, max_epochs=1)
+    with pytest.raises(ValueError, match="spectral norm"):
+        net.fit(X, y)

@@ -82,7 +82,7 @@ def test_check_magnitude_refuses_values_whose_squares_overflow(dtype):
     bad = np.full(4, limit * 2, dtype=dtype)
     with np.errstate(over="ignore"):
         assert not np.isfinite(np.sum(np.abs(bad) ** 2))
-    with pytest.raises(ValueError, match=r"y has values up to .* overflow"):
+    with pytest.raises(ValueError, match=r"y has values of magnitude up to"):
         check_magnitude(bad, "y")
     # float64 data computed in float32 is judged against float32's range
     with pytest.raises(ValueError, match="float32"):
