@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils import check_partial_fit_classes, keep_state_on_error
+from ..utils import check_magnitude, check_partial_fit_classes, keep_state_on_error
 from ..utils._docstrings import fill_doc
 from ._ensloss_derivatives import LOSSES
 from ._solvers import TrainingMonitor, cosine_schedule, epoch_plan
@@ -127,6 +127,7 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, dtype=_DTYPES)
+        _check_scale(X)
         check_classification_targets(y)
         classes = np.unique(y)
         self._check_options(classes)
@@ -155,6 +156,7 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
         """
         first = not hasattr(self, "classes_")
         X, y = validate_data(self, X, y, dtype=_DTYPES, reset=first)
+        _check_scale(X, getattr(self, "_dtype", None))
         check_classification_targets(y)
         classes_ = check_partial_fit_classes(
             getattr(self, "classes_", None), classes, y
@@ -244,6 +246,7 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=_DTYPES, reset=False)
+        _check_scale(X, self._dtype)
         scores = self._scores(X)
         return scores[:, 0] if self.classes_.size == 2 else scores
 
@@ -290,3 +293,9 @@ class _EnsLossBase(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def _check_scale(X, dtype=None):
+    # Scores are sums over a row of w_j x_j: features whose squares overflow the
+    # working dtype make them (and the loss derivatives) inf.
+    check_magnitude(X, "X", dtype, n_summed=X.shape[1])
