@@ -86,7 +86,7 @@ def make_irs_channel(
 
     One channel realisation and its noisy pilot measurements, with the
     three-factor Kronecker dictionary over which the cascaded channel is sparse
-    (see the module docstring of ``skpapers.datasets._irs`` for the derivation).
+    (derived at the top of ``skpapers/datasets/_irs.py``).
     The defaults are the paper's setting (``PC-KroSBL/main.m``): 6 MS and 16 BS
     antennas, 256 IRS elements, 18 grid angles per dimension, 3 pilots, 6 IRS
     patterns, angular spread 3, giving ``M = 288`` measurements and

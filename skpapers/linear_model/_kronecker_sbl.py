@@ -62,8 +62,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
       is also how complex-valued dictionaries and measurements are passed (a
       dense complex dictionary is a single factor).
 
-    Read more in the module docstring of ``skpapers.linear_model._sbl_solvers``
-    (model, notation and the derivation of the updates).
+    Read more in the User Guide (model and notation); the updates are derived
+    at the top of ``skpapers/linear_model/_sbl_solvers.py``.
 
     Parameters
     ----------
@@ -89,8 +89,8 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         PC-KroSBL's coupling weight ``beta`` for block sparsity (the paper's
         pattern-coupled KroSBL): on the modes ``block_modes``, the variance of
         each atom is tied to its neighbours', ``g~_i = C_beta g_i`` with ``g_i``
-        fitted by non-negative least squares (see the module docstring of
-        ``_sbl_solvers``). 0 is plain KroSBL. PC-KroSBL is built on AM: with
+        fitted by non-negative least squares (derived at the top of
+        ``_sbl_solvers.py``). 0 is plain KroSBL. PC-KroSBL is built on AM: with
         ``coupling > 0`` the M-step is AM's whatever ``solver`` says. The
         paper uses 0.8 (and 0.5) on the IRS channel's angle modes. Each
         coupled mode costs a dense ``N_i x N_i`` NNLS per AM pass: meant for
