@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..utils import (
+    check_magnitude,
     check_same_namespace,
     device,
     get_namespace,
@@ -238,6 +239,7 @@ class OnlineOrthogonalDictionaryLearning(
         """
         xp, _ = get_namespace(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
+        self._check_scale(X)
         rng = check_random_state(self.random_state)
         D, G_hat = self._initial_state(xp, X, rng)
         n_samples = X.shape[0]
@@ -281,6 +283,7 @@ class OnlineOrthogonalDictionaryLearning(
         xp, _ = get_namespace(X)
         dtype = [xp.float64, xp.float32] if first else self.dictionary_iterate_.dtype
         X = validate_data(self, X, reset=first, dtype=dtype)
+        self._check_scale(X)
         if first:
             D, G_hat = self._initial_state(xp, X, check_random_state(self.random_state))
             t, n_seen = 1, X.shape[0]
@@ -290,6 +293,16 @@ class OnlineOrthogonalDictionaryLearning(
         D, G_hat, gap = self._step(X, D, G_hat, t)
         self._set_state(D, G_hat, gap, t, n_seen)
         return self
+
+    def _check_scale(self, X):
+        # The gradient sums, over a mini-batch, x (d^T x)^(p - 1): terms up to
+        # ||x||^p = (sqrt(n_features) max|x|)^p, which must not overflow (else
+        # the SVD of the Frank-Wolfe step gets inf and does not converge).
+        n_samples, n_features = X.shape
+        batch = min(self.batch_size, n_samples)
+        check_magnitude(
+            X, "X", n_summed=batch * n_features ** (self.p / 2), power=self.p
+        )
 
     def _initial_state(self, xp, X, rng):
         D = _asarray_like(xp, random_orthogonal(X.shape[1], rng), X, dtype=X.dtype)

@@ -54,7 +54,7 @@ def keep_state_on_error(method):
     return wrapper
 
 
-def check_magnitude(array, name="X", dtype=None, n_summed=None):
+def check_magnitude(array, name="X", dtype=None, n_summed=None, power=2):
     """Raise a ``ValueError`` if sums of squares of ``array`` overflow ``dtype``.
 
     Every method here forms norms, Gram matrices, variances or squared errors, so
@@ -70,9 +70,12 @@ def check_magnitude(array, name="X", dtype=None, n_summed=None):
         Name of the input, for the message.
     dtype : dtype, default=None
         The dtype the computation runs in; ``None``: ``array.dtype``.
-    n_summed : int, default=None
+    n_summed : float, default=None
         How many squares one sum adds up (e.g. ``array.shape[-1]`` for norms of
         rows); ``None``: all of them, ``array.size``.
+    power : float, default=2
+        The power that is summed: 2 for squares, ``p`` for an ``l_p`` objective
+        whose gradient sums ``|x|^p``-sized terms.
 
     Returns
     -------
@@ -101,10 +104,11 @@ def check_magnitude(array, name="X", dtype=None, n_summed=None):
     dtype_name = getattr(dtype, "__name__", None) or str(dtype).split(".")[-1]
     n_summed = size if n_summed is None else n_summed
     largest = float(xp.max(xp.abs(array)))
-    limit = math.sqrt(float(finfo.max) / max(n_summed, 1))
+    limit = (float(finfo.max) / max(n_summed, 1)) ** (1 / power)
+    what = "squares" if power == 2 else f"{power:g}-th powers"
     if not largest <= limit:  # NaN compares False too
         raise ValueError(
-            f"{name} has values of magnitude up to {largest:.3g}, whose squares "
+            f"{name} has values of magnitude up to {largest:.3g}, whose {what} "
             f"overflow {dtype_name} (sums of them are not finite): rescale it "
             "(e.g. StandardScaler, or divide by a constant) so that values stay "
             f"below {limit:.3g}"

@@ -376,3 +376,13 @@ def test_failed_partial_fit_leaves_the_estimator_as_it_was():
         odl.fit(1e200 * rng.standard_normal((20, 7)))
     assert odl.n_features_in_ == 5
     np.testing.assert_array_equal(odl.transform(batches[1]), before)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float64, 1e200), (np.float32, 1e20)])
+def test_data_whose_powers_overflow_is_refused_with_its_scale(method, dtype, scale):
+    # used to end in LinAlgError("SVD did not converge") on the overflowed gradient
+    X = (np.random.default_rng(0).standard_normal((50, 8)) * scale).astype(dtype)
+    odl = OnlineOrthogonalDictionaryLearning(random_state=0)
+    with pytest.raises(ValueError, match=r"X has values of magnitude .*4-th powers"):
+        getattr(odl, method)(X)
