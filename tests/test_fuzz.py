@@ -14,7 +14,7 @@ promise under test, for ``fit`` and (where it exists) ``partial_fit``:
   hang fails the run instead of blocking it.
 
 Examples are derandomised (the same on every run) so that the suite is
-reproducible; raise ``FUZZ_EXAMPLES`` (default 12 per estimator) locally to
+reproducible; raise ``FUZZ_EXAMPLES`` (default 50 per estimator) locally to
 search harder.
 """
 
@@ -35,7 +35,7 @@ from skpapers.utils.estimator_checks import _fitted_arrays, _outputs
 from ._instances import construct_instance, make_check_data
 
 HANG_SECONDS = 300
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 12))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))
 ESTIMATORS = [construct_instance(cls) for _, cls in all_estimators()]
 IDS = [type(est).__name__ for est in ESTIMATORS]
 

@@ -351,9 +351,9 @@ class KroneckerSBL(RegressorMixin, BaseEstimator):
         xp, _ = get_namespace(X)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], y_numeric=True)
         y = move_to_namespace(y, xp, device(X))
-        check_magnitude(X, "X")
+        _check_fourth_powers(X, "X", X.dtype)
         # checked before the cast to X's dtype, where it would become inf
-        check_magnitude(y, "y", dtype=X.dtype)
+        _check_fourth_powers(y, "y", X.dtype)
         return X, xp.astype(y, X.dtype), xp
 
     def _check_prune_threshold(self, n_modes):
@@ -426,6 +426,14 @@ def _is_numeric(a, xp):
     )
 
 
+def _check_fourth_powers(a, name, dtype):
+    # The prior variances grow like |x|^2 ~ |y|^2 / |A|^2, and the posterior
+    # covariance Gamma - Gamma A^T C^-1 A Gamma and C = s^2 I + A Gamma A^T
+    # multiply two second-order terms: fourth powers of y and of A must stay
+    # finite.
+    check_magnitude(a, name, dtype=dtype, power=4)
+
+
 def _check_array(a, xp, where, name):
     """A finite numeric array of namespace ``xp``, with a clear error if not."""
     if hasattr(a, "dtype") and getattr(a.dtype, "kind", "f") in "OSUV":
@@ -440,7 +448,7 @@ def _check_array(a, xp, where, name):
         a = xp.astype(a, xp.float64)
     if not bool(xp.all(xp.isfinite(a))):
         raise ValueError(f"{name} contains NaN or infinity.")
-    return check_magnitude(a, name)
+    return a
 
 
 def _check_factors(factors, xp, where):
@@ -454,6 +462,7 @@ def _check_factors(factors, xp, where):
     checked = []
     for i, a in enumerate(factors):
         a = _check_array(a, xp, where, f"factors[{i}]")
+        _check_fourth_powers(a, f"factors[{i}]", a.dtype)
         if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
             raise ValueError(
                 f"factors[{i}] must be a non-empty 2-D array, got shape {a.shape}."
@@ -470,6 +479,7 @@ def _validate_factors_and_y(factors, y):
     factors = _check_factors(factors, xp, where)
     where = device(factors[0])
     y = _check_array(y, xp, where, "y")
+    _check_fourth_powers(y, "y", y.dtype)
     n_samples = math.prod(a.shape[0] for a in factors)
     if y.ndim == 2 and y.shape[1] == 1:
         warnings.warn(

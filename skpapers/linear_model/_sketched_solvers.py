@@ -192,7 +192,8 @@ def _gram_factor(G, xp):
     if not bool(xp.all(xp.isfinite(s))) or not float(s[-1]) > 0.0:
         return None
     kappa = float(s[0]) / float(s[-1])
-    if kappa**2 * G.shape[0] * float(np.finfo(np.float64).eps) > _GRAM_CONTRACTION:
+    # kappa * kappa, not kappa**2: a Python float power raises OverflowError
+    if kappa * kappa * G.shape[0] * float(np.finfo(np.float64).eps) > _GRAM_CONTRACTION:
         return None
     return s, Vt.T
 

@@ -709,3 +709,13 @@ def test_measurements_whose_squares_overflow_are_refused(use_factors):
         fit = lambda: KroneckerSBL(feature_shape=(4, 3)).fit(X, y)  # noqa: E731
     with pytest.raises(ValueError, match="y has values of magnitude .* float32"):
         fit()
+
+
+def test_measurements_whose_fourth_powers_overflow_are_refused():
+    # y near 1e150 (squares fine): the posterior covariance multiplies two prior
+    # variances of order |y|^2, and the noise variance came back as inf
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 4))
+    y = np.array([-1.2e150, 8.8e149, 2.0e148])
+    with pytest.raises(ValueError, match="y has values of magnitude .*4-th powers"):
+        KroneckerSBL().fit(X, y)

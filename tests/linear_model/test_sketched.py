@@ -484,3 +484,12 @@ def test_values_whose_gram_matrix_overflows_are_refused_not_hung():
     y = np.zeros(7, dtype=np.float32)
     with pytest.raises(ValueError, match="X has values of magnitude .* float32"):
         SketchedLinearRegression(sketch_size=50).fit(X, y)
+
+
+def test_a_gram_matrix_of_huge_condition_number_is_no_overflow_error():
+    # [X 1] with X = 3.5e149: cond(G) ~ 1e300, and kappa**2 of a Python float
+    # raised OverflowError instead of falling back to the SVD path
+    X = np.full((2, 1), 3.45584192e149)
+    y = np.array([-1.3e-30, 9.1e-31])
+    reg = SketchedLinearRegression(sketch_size=50).fit(X, y)
+    assert np.isfinite(reg.coef_).all() and np.isfinite(reg.intercept_)
