@@ -426,12 +426,12 @@ def _is_numeric(a, xp):
     )
 
 
-def _check_fourth_powers(a, name, dtype):
+def _check_fourth_powers(a, name, dtype, n_summed=None):
     # The prior variances grow like |x|^2 ~ |y|^2 / |A|^2, and the posterior
     # covariance Gamma - Gamma A^T C^-1 A Gamma and C = s^2 I + A Gamma A^T
     # multiply two second-order terms: fourth powers of y and of A must stay
     # finite.
-    check_magnitude(a, name, dtype=dtype, power=4)
+    check_magnitude(a, name, dtype=dtype, n_summed=n_summed, power=4)
 
 
 def _check_array(a, xp, where, name):
@@ -468,6 +468,15 @@ def _check_factors(factors, xp, where):
                 f"factors[{i}] must be a non-empty 2-D array, got shape {a.shape}."
             )
         checked.append(a)
+    # The dictionary's entries are products of one entry per factor, so its
+    # largest is the product of the factors' largest (inf if that overflows).
+    largest = math.prod(float(xp.max(xp.abs(a))) for a in checked)
+    _check_fourth_powers(
+        xp.asarray([largest], dtype=checked[0].dtype, device=device(checked[0])),
+        "the dictionary (the Kronecker product of the factors)",
+        checked[0].dtype,
+        n_summed=math.prod(math.prod(a.shape) for a in checked),
+    )
     return checked
 
 

@@ -719,3 +719,12 @@ def test_measurements_whose_fourth_powers_overflow_are_refused():
     y = np.array([-1.2e150, 8.8e149, 2.0e148])
     with pytest.raises(ValueError, match="y has values of magnitude .*4-th powers"):
         KroneckerSBL().fit(X, y)
+
+
+def test_factors_whose_product_overflows_are_refused():
+    # each factor is fine on its own; their Kronecker product is not
+    rng = np.random.default_rng(0)
+    factors = [rng.standard_normal((3, 3)) * 1e60 for _ in range(3)]
+    y = rng.standard_normal(27)
+    with pytest.raises(ValueError, match="Kronecker product of the factors"):
+        KroneckerSBL().fit(None, y, factors=factors)
