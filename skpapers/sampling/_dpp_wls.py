@@ -8,7 +8,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ..utils import check_same_namespace, device, keep_state_on_error
+from ..utils import (
+    check_magnitude,
+    check_same_namespace,
+    device,
+    keep_state_on_error,
+)
 from ..utils._array_api import dispatch_namespace, move_to_namespace, widest_float
 from ._base import STRATEGIES, gram_deviation
 from ._bases import PolynomialBasis
@@ -311,6 +316,8 @@ class DPPWeightedLeastSquares(RegressorMixin, BaseEstimator):
         xp = dispatch_namespace(X)
         if xp is not None:
             y = move_to_namespace(y, xp, device(X))
+        # the weighted least-squares solve squares the labels in X's dtype
+        check_magnitude(y, "y", dtype=X.dtype)
         basis = self._make_basis(X.shape[1])
         sampler, features = self._pool_sampler(X, basis)
         indices, weights = self._draw(sampler, check_random_state(self.random_state))

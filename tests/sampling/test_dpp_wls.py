@@ -218,3 +218,11 @@ def test_public_import_paths_name_one_class():
 
     assert skpapers.DPPWeightedLeastSquares is sampling.DPPWeightedLeastSquares
     assert linear_model.DPPWeightedLeastSquares is sampling.DPPWeightedLeastSquares
+
+
+def test_labels_whose_squares_overflow_the_dtype_are_refused():
+    # float32 labels near 3e37: the weighted solve came back with inf coefficients
+    X = np.random.default_rng(0).uniform(-1, 1, (7, 4)).astype(np.float32)
+    y = np.full(7, 3.2e37, dtype=np.float32)
+    with pytest.raises(ValueError, match="y has values of magnitude .* float32"):
+        DPPWeightedLeastSquares(random_state=0).fit(X, y)
