@@ -77,7 +77,7 @@ def _fwht_numba(A, xp):
     return X.reshape(A.shape)
 
 
-def _fwht_xp(A, xp, axis=0):
+def _fwht_vectorised(A, xp, axis=0):
     """``H_n A`` along ``axis`` by ``log2 n`` vectorised butterfly steps.
 
     Step ``h = 1, 2, 4, ...`` views that axis as ``(n / 2h, 2, h)`` blocks and
@@ -136,7 +136,7 @@ def _srht_tiles_numba(A, scale, offset, tile_size, signs, p, out, xp):
     return out
 
 
-def _srht_tiles_xp(A, scale, offset, tile_size, signs, p, out, xp):
+def _srht_tiles_vectorised(A, scale, offset, tile_size, signs, p, out, xp):
     """Add the SRHT of the rows of ``A`` to ``out``, vectorised over groups of tiles.
 
     Only one group (about ``_GROUP_ELEMENTS`` entries) is copied at a time, so the
@@ -160,7 +160,7 @@ def _srht_tiles_xp(A, scale, offset, tile_size, signs, p, out, xp):
         if len(pieces) > 1:
             block = xp.concat(pieces, axis=0)
         block = xp.reshape(block, (last - first, tile_size, d))
-        block = _fwht_xp(block, xp, axis=1)
+        block = _fwht_vectorised(block, xp, axis=1)
         picked = xp.take(block, rows_picked, axis=1)  # (tiles, m, d)
         group_signs = xp.asarray(signs[first:last], dtype=out.dtype, device=where)
         out = out + xp.sum(group_signs[:, :, None] * picked, axis=0)
@@ -169,7 +169,7 @@ def _srht_tiles_xp(A, scale, offset, tile_size, signs, p, out, xp):
 
 _LEAVES = {
     True: {"fwht": _fwht_numba, "srht_tiles": _srht_tiles_numba},
-    False: {"fwht": _fwht_xp, "srht_tiles": _srht_tiles_xp},
+    False: {"fwht": _fwht_vectorised, "srht_tiles": _srht_tiles_vectorised},
 }
 
 
